@@ -1,0 +1,213 @@
+"""The `benchgate` command line: parse, call one library function, map the result to an exit code.
+
+Heavy modules (pydantic, numpy, dvc) are imported inside the commands so that
+`benchgate --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from benchgate import __version__
+from benchgate.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, BenchgateError
+
+if TYPE_CHECKING:
+    from benchgate.commands.gate import GateOutcome
+    from benchgate.commands.run import RunOutcome
+
+MODES = click.Choice(["dry-run", "live"])
+
+params_option = click.option(
+    "--params",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default="params.yaml",
+    show_default=True,
+    envvar="BENCHGATE_PARAMS",
+    help="The project's params.yaml; relative paths in it start from its directory.",
+)
+scenario_option = click.option(
+    "--scenario",
+    "-s",
+    metavar="NAME",
+    help="Scenario from params.yaml (optional when there is only one).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="benchgate")
+def cli() -> None:
+    """Turn LLM benchmark runs into a CI quality gate.
+
+    Typical use: `dvc repro` (or `benchgate run`) to judge each scenario, then
+    `benchgate gate --base main` to compare with thresholds and the base commit.
+
+    Exit codes: 0 gate passed (or warned without fail-on-warn), 1 gate failed,
+    2 usage, config or data error, 3 infrastructure error (git, LLM, GitHub).
+    """
+
+
+@cli.command()
+@params_option
+@scenario_option
+@click.option(
+    "--mode",
+    type=MODES,
+    default="dry-run",
+    show_default=True,
+    help="dry-run judges with stored ground truth; live calls the LLM judge.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write results here instead of the scenario's results directory.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Judge only the first N samples of the dataset.",
+)
+def run(params: Path, scenario: str | None, mode: str, out: Path | None, limit: int | None) -> int:
+    """Judge a scenario and write scores.jsonl, metrics.json and run.json.
+
+    Results go to data/results/<scenario>/<mode>/ unless --out is given. This is the
+    command each dvc.yaml stage runs.
+    """
+    from benchgate.commands.run import run_scenario
+
+    outcome = run_scenario(params, scenario, mode, out, limit)  # type: ignore[arg-type]
+    _print_run(outcome)
+    return EXIT_OK
+
+
+@cli.command()
+@params_option
+@scenario_option
+@click.option(
+    "--mode", type=MODES, default="dry-run", show_default=True, help="Which run's results to gate."
+)
+@click.option(
+    "--base",
+    metavar="REV",
+    help="Commit to compare with. Default: the merge-base with the default branch, "
+    "or the previous commit when on it.",
+)
+@click.option(
+    "--fail-on-warn/--no-fail-on-warn",
+    default=None,
+    help="Fail on an overall warn (default: gate.fail_on_warn in params.yaml).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write gate.json [default: .benchgate/reports/<scenario>/<mode>/gate.json].",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the Markdown report [default: next to gate.json].",
+)
+def gate(
+    params: Path,
+    scenario: str | None,
+    mode: str,
+    base: str | None,
+    fail_on_warn: bool | None,
+    json_path: Path | None,
+    report_path: Path | None,
+) -> int:
+    """Check a scenario's results against its thresholds and the base commit.
+
+    Reads the base commit's committed results straight from git (no DVC cache or
+    remote needed), pairs samples by id and tests every metric's change with a
+    seeded paired bootstrap. Writes gate.json and report.md; exits 1 when the gate
+    fails.
+    """
+    from benchgate.commands.gate import gate_scenario
+
+    outcome = gate_scenario(
+        params,
+        scenario,
+        mode,
+        base=base,
+        fail_on_warn=fail_on_warn,
+        json_path=json_path,
+        report_path=report_path,
+    )
+    _print_gate(outcome)
+    return EXIT_GATE_FAILED if outcome.result.failed else EXIT_OK
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+def validate(paths: tuple[Path, ...]) -> int:
+    """Check params files and datasets; list every problem with file and line.
+
+    PATHS are params files (*.yaml) and datasets (*.jsonl); default: params.yaml and
+    every dataset it names. Exits 2 when anything is wrong.
+    """
+    from benchgate.commands.validate import validate as check
+
+    validation = check(list(paths) or [Path("params.yaml")])
+    for problem in validation.problems:
+        click.echo(str(problem), err=True)
+    count = len(validation.problems)
+    noun = "file" if validation.files == 1 else "files"
+    if count:
+        click.echo(f"{count} problem{'s' * (count != 1)} in {validation.files} {noun}", err=True)
+        return EXIT_USAGE
+    click.echo(f"ok: {validation.files} {noun}, no problems")
+    return EXIT_OK
+
+
+def _print_run(outcome: RunOutcome) -> None:
+    from benchgate import formatting as fmt
+
+    click.echo(
+        f"{outcome.scenario} ({outcome.mode}): {outcome.samples} samples -> {outcome.directory}"
+    )
+    for name, summary in outcome.summaries.items():
+        interval = ""
+        if summary.ci_low is not None and summary.ci_high is not None:
+            interval = f" [{fmt.value(name, summary.ci_low)}, {fmt.value(name, summary.ci_high)}]"
+        unscored = f", {summary.unscored} unscored" if summary.unscored else ""
+        click.echo(
+            f"  {name:<16} {fmt.value(name, summary.value)}{interval} (n={summary.n}{unscored})"
+        )
+
+
+def _print_gate(outcome: GateOutcome) -> None:
+    result = outcome.result
+    base = result.base.rev or "no base"
+    if result.base.sha:
+        base += f" ({result.base.sha[:12]})"
+    verdict = "fails" if result.failed else "passes"
+    click.echo(
+        f"{result.status.upper()}: {result.scenario} ({result.mode}) vs {base}; the gate {verdict}"
+    )
+    for reason in result.reasons:
+        click.echo(f"  - {reason}")
+    click.echo(f"report: {outcome.report_path}")
+    click.echo(f"gate.json: {outcome.json_path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: the one place where errors become messages and exit codes."""
+    try:
+        code = cli.main(args=argv, prog_name="benchgate", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("benchgate: interrupted", err=True)
+        sys.exit(130)
+    except BenchgateError as exc:
+        click.echo(f"benchgate: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

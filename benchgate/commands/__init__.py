@@ -1,0 +1,1 @@
+"""One module per CLI verb: each gathers inputs, calls the pure core and writes outputs."""

@@ -1,0 +1,125 @@
+"""`benchgate gate`: head results + base results from git -> gate.json, report.md, a status."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchgate import git
+from benchgate.baseline import find_baseline
+from benchgate.compare import worst_samples
+from benchgate.errors import InputError, Problem
+from benchgate.fingerprint import file_ref
+from benchgate.gate import GateInput, evaluate
+from benchgate.outcome import GateResult, HeadRef
+from benchgate.params_file import Project, load_project
+from benchgate.report import render
+from benchgate.results_store import RunFiles, read_run
+
+REPORTS = ".benchgate/reports"
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    """The decision and where it was written."""
+
+    result: GateResult
+    json_path: Path
+    report_path: Path
+
+
+def gate_scenario(
+    params: Path,
+    scenario: str | None,
+    mode: str,
+    *,
+    base: str | None,
+    fail_on_warn: bool | None = None,
+    json_path: Path | None = None,
+    report_path: Path | None = None,
+) -> GateOutcome:
+    """Gate one scenario's results in the work tree against the base commit's."""
+    project = load_project(params)
+    name, spec = project.scenario(scenario)
+    results_dir = project.results_dir(name, mode)
+    head = read_run(project.root / results_dir, results_dir)
+    _refuse_stale(project, head, results_dir, spec.dataset, spec.prompt)
+    baseline = find_baseline(project.root, results_dir, base)
+    policy = project.params.gate
+    if fail_on_warn is not None:
+        policy = policy.model_copy(update={"fail_on_warn": fail_on_warn})
+    head_ref = _head_ref(project.root, results_dir)
+    gate_input = GateInput(
+        scenario_name=name,
+        scenario=spec,
+        policy=policy,
+        head=head,
+        base=baseline.files,
+        base_ref=baseline.ref,
+        head_ref=head_ref,
+        excerpts=_excerpts(project, spec.dataset, head, baseline.files, spec.quality_metrics),
+        reproduce=_reproduce(project, name, mode, head_ref.sha, baseline.ref.sha),
+    )
+    result = evaluate(gate_input)
+    out = project.root / REPORTS / name / mode
+    json_path = json_path or out / "gate.json"
+    report_path = report_path or out / "report.md"
+    for path in (json_path, report_path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(result.model_dump_json(indent=2, by_alias=True) + "\n", encoding="utf-8")
+    report_path.write_text(render(result), encoding="utf-8")
+    return GateOutcome(result, json_path, report_path)
+
+
+def _refuse_stale(
+    project: Project, head: RunFiles, results_dir: str, dataset: str, prompt: str
+) -> None:
+    for recorded, relative in ((head.info.dataset, dataset), (head.info.prompt, prompt)):
+        if file_ref(project.root, relative).sha256 != recorded.sha256:
+            message = (
+                f"results are stale: {relative} changed since they were computed; "
+                "run `dvc repro` or `benchgate run`"
+            )
+            raise InputError([Problem(f"{results_dir}/run.json", None, None, message)])
+
+
+def _head_ref(root: Path, results_dir: str) -> HeadRef:
+    top = git.toplevel(root)
+    if top is None:
+        return HeadRef(sha=None)
+    sha = git.resolve("HEAD", top)
+    return HeadRef(sha=sha, dirty=sha is not None and git.differs_from_head([results_dir], root))
+
+
+def _excerpts(
+    project: Project, dataset: str, head: RunFiles, base: RunFiles | None, metrics: list[str]
+) -> dict[str, str]:
+    """Outputs of the worst samples only, found without parsing the whole dataset."""
+    if base is None:
+        return {}
+    wanted = {change.id for change in worst_samples(head.scores, base.scores, metrics, {})}
+    found: dict[str, str] = {}
+    needles = {json.dumps(i, ensure_ascii=False).encode(): i for i in wanted}
+    with (project.path(dataset)).open("rb") as handle:
+        for line in handle:
+            if not any(needle in line for needle in needles):
+                continue
+            record = json.loads(line)
+            if record.get("id") in wanted and isinstance(record.get("output"), str):
+                found[record["id"]] = record["output"]
+    return found
+
+
+def _reproduce(
+    project: Project, name: str, mode: str, head: str | None, base: str | None
+) -> list[str]:
+    commands = [f"git checkout {head}"] if head else []
+    if (project.root / "dvc.yaml").is_file():
+        commands.append(f"dvc repro {shlex.quote(f'bench@{name}-{mode}')}")
+    else:
+        commands.append(f"benchgate run --scenario {shlex.quote(name)} --mode {mode}")
+    base_flag = f" --base {base}" if base else ""
+    commands.append(f"benchgate gate --scenario {shlex.quote(name)} --mode {mode}{base_flag}")
+    return commands

@@ -1,0 +1,151 @@
+"""The dataset contract: one JSON object per line, validated with file:line:field errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from benchgate.errors import InputError, Problem
+
+Rating = Annotated[float, Field(ge=0, le=1)]
+
+
+class Sample(BaseModel):
+    """One benchmark item."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    id: str = Field(min_length=1)
+    """Unique, stable identifier; the base comparison pairs samples by it."""
+    input: Any
+    """What the candidate model sees: an object (e.g. channel and posts) or a string."""
+    output: str | None = None
+    """Stored candidate output, judged when the scenario generates nothing itself."""
+    reference: str | None = None
+    """Optional gold output."""
+    ground_truth: dict[str, Rating] | None = None
+    """Stored ratings in 0..1 per metric; the dry-run judge reads them."""
+    latency_s: float | None = Field(default=None, ge=0)
+    """Seconds the candidate took to produce `output`."""
+    meta: dict[str, Any] = Field(default_factory=dict)
+    """Free-form; shown nowhere by default."""
+
+    @field_validator("input")
+    @classmethod
+    def _object_or_string(cls, value: Any) -> Any:
+        if not isinstance(value, (dict, str)):
+            raise ValueError("must be an object or a string")
+        return value
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Validated samples in file order."""
+
+    path: str
+    samples: list[Sample]
+
+
+def load_dataset(path: Path, metrics: list[str] | None, *, shown: str | None = None) -> Dataset:
+    """Read a dataset, raising `InputError` with every problem when any line is bad."""
+    dataset, problems = read_dataset(path, metrics, shown=shown)
+    if problems:
+        raise InputError(problems)
+    return dataset
+
+
+def read_dataset(
+    path: Path, metrics: list[str] | None, *, shown: str | None = None
+) -> tuple[Dataset, list[Problem]]:
+    """Validate every line; `metrics` (when known) are the judged metrics ground truth may rate."""
+    name = shown or str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Dataset(name, []), [Problem(name, None, None, "file not found")]
+    except OSError as exc:
+        return Dataset(name, []), [Problem(name, None, None, f"cannot read: {exc.strerror}")]
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    samples: list[Sample] = []
+    problems: list[Problem] = []
+    first_line_of: dict[str, int] = {}
+    known = None if metrics is None else set(metrics)
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(
+                Problem(name, number, None, f"not valid UTF-8 (byte {exc.start + 1} of the line)")
+            )
+            continue
+        try:
+            sample = Sample.model_validate_json(line)
+        except ValidationError as exc:
+            problems.extend(_problems(name, number, exc))
+            continue
+        line_problems = _check_sample(name, number, sample, known, first_line_of)
+        problems.extend(line_problems)
+        first_line_of.setdefault(sample.id, number)
+        if not line_problems:
+            samples.append(sample)
+    if not samples and not problems:
+        problems.append(Problem(name, 1, None, "file is empty; expected one JSON object per line"))
+    return Dataset(name, samples), problems
+
+
+def _check_sample(
+    name: str, number: int, sample: Sample, known: set[str] | None, first_line_of: dict[str, int]
+) -> list[Problem]:
+    problems = []
+    if sample.id in first_line_of:
+        problems.append(
+            Problem(
+                name,
+                number,
+                "id",
+                f"duplicate id {sample.id!r} (first on line {first_line_of[sample.id]})",
+            )
+        )
+    unknown = set() if known is None else set(sample.ground_truth or {}) - known
+    for metric in sorted(unknown):
+        expected = ", ".join(sorted(known or ())) or "none"
+        problems.append(
+            Problem(
+                name,
+                number,
+                f"ground_truth.{metric}",
+                f"not a metric of this scenario ({expected})",
+            )
+        )
+    return problems
+
+
+def _problems(name: str, number: int, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        if error["type"] == "json_invalid":
+            detail = str(error["ctx"].get("error", "")) if error.get("ctx") else ""
+            detail = detail.replace(" at line 1 ", " at ")
+            problems.append(Problem(name, number, None, f"invalid JSON: {detail or error['msg']}"))
+            continue
+        field = ".".join(str(part) for part in error["loc"]) or None
+        problems.append(Problem(name, number, field, _message(error)))
+    return problems
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "finite_number":
+        return "must be a finite number (NaN and Infinity are not allowed)"
+    if kind == "model_type":
+        return "each line must be a JSON object"
+    return str(error["msg"]).removeprefix("Value error, ")

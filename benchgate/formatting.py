@@ -1,0 +1,42 @@
+"""How numbers read in reasons and reports: one place, so both say the same thing. Pure."""
+
+from __future__ import annotations
+
+from benchgate.config import LATENCY_METRIC
+
+
+def decimals(metric: str) -> int:
+    """Digits after the point for a metric: scores need 3, seconds 1."""
+    return 1 if metric == LATENCY_METRIC else 3
+
+
+def value(metric: str, number: float | None) -> str:
+    """A metric value, or an em dash when there is none."""
+    if number is None:
+        return "—"
+    return f"{number:.{decimals(metric)}f}"
+
+
+def signed(metric: str, number: float | None) -> str:
+    """A change with an explicit sign."""
+    if number is None:
+        return "—"
+    text = f"{number:+.{decimals(metric)}f}"
+    return "+" + text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def bound(number: float) -> str:
+    """A threshold as the user wrote it (0.88, 210)."""
+    return f"{number:g}"
+
+
+def share(part: int, whole: int) -> str:
+    """A percentage with one decimal."""
+    return "0.0%" if whole == 0 else f"{100 * part / whole:.1f}%"
+
+
+def p_value(number: float | None) -> str:
+    """A p-value, floored at the bootstrap's resolution."""
+    if number is None:
+        return "—"
+    return "<0.001" if number < 0.001 else f"{number:.3f}"

@@ -1,0 +1,260 @@
+"""The gate: thresholds, base comparison and reliability rules -> one status. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from benchgate import formatting as fmt
+from benchgate.compare import compare_metric, pair, worst_samples
+from benchgate.config import GatePolicy, MetricSpec, Scenario
+from benchgate.metrics import metric_values, summarise
+from benchgate.outcome import (
+    BaseRef,
+    GateResult,
+    HeadRef,
+    Latency,
+    Meta,
+    MetricResult,
+    ReliabilityResult,
+    SampleSets,
+    Status,
+    Threshold,
+    UnscoredItem,
+)
+from benchgate.results import MetricSummary, SampleScore
+from benchgate.results_store import RunFiles
+
+_RANK: dict[Status, int] = {"pass": 0, "warn": 1, "fail": 2}
+ID_LIST_LIMIT = 50
+UNSCORED_LIST_LIMIT = 20
+REPLY_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class GateInput:
+    """Everything the gate decides on; gathered by `commands.gate`."""
+
+    scenario_name: str
+    scenario: Scenario
+    policy: GatePolicy
+    head: RunFiles
+    base: RunFiles | None
+    base_ref: BaseRef
+    head_ref: HeadRef
+    excerpts: dict[str, str]
+    reproduce: list[str]
+
+
+def worst(*statuses: Status) -> Status:
+    """The most severe status."""
+    return max(statuses, key=_RANK.__getitem__, default="pass")
+
+
+def threshold_status(value: float | None, spec: MetricSpec) -> Status:
+    """pass / warn / fail of a value against its bounds."""
+    if value is None:
+        return "fail"
+
+    def meets(bound: float) -> bool:
+        return value >= bound if spec.direction == "higher" else value <= bound
+
+    if meets(spec.pass_):
+        return "pass"
+    if spec.warn is not None and meets(spec.warn):
+        return "warn"
+    return "fail"
+
+
+def evaluate(gate: GateInput) -> GateResult:
+    """Apply every rule and explain each non-pass outcome."""
+    policy, regression = gate.policy, gate.scenario.regression
+    summaries = summarise(gate.head.scores, gate.scenario, gate.scenario_name)
+    reasons: list[str] = []
+    metrics = {
+        metric: _metric_result(gate, metric, spec, summaries[metric], reasons)
+        for metric, spec in gate.scenario.metrics.items()
+    }
+    statuses = [result.status for result in metrics.values()]
+    if gate.base is None and regression.on_missing_baseline != "ignore":
+        statuses.append(regression.on_missing_baseline)
+        reasons.append(f"no baseline to compare with: {gate.base_ref.reason}")
+    reliability = _reliability(gate, policy)
+    if (
+        reliability.judgements
+        and reliability.unscored / reliability.judgements > policy.max_unscored
+    ):
+        statuses.append("fail")
+        reasons.append(
+            f"{reliability.unscored} of {reliability.judgements} judgements are unscored "
+            f"({fmt.share(reliability.unscored, reliability.judgements)}); "
+            f"max_unscored is {fmt.bound(100 * policy.max_unscored)}%"
+        )
+    status = worst(*statuses)
+    return GateResult(
+        status=status,
+        failed=status == "fail" or (status == "warn" and policy.fail_on_warn),
+        fail_on_warn=policy.fail_on_warn,
+        alpha=regression.alpha,
+        scenario=gate.scenario_name,
+        mode=gate.head.info.mode,
+        base=gate.base_ref,
+        head=gate.head_ref,
+        meta=_meta(gate),
+        metrics=metrics,
+        samples=_sample_sets(gate),
+        worst=worst_samples(
+            gate.head.scores, _base_scores(gate), gate.scenario.quality_metrics, gate.excerpts
+        ),
+        reliability=reliability,
+        reasons=reasons,
+        reproduce=gate.reproduce,
+    )
+
+
+def _metric_result(
+    gate: GateInput, metric: str, spec: MetricSpec, summary: MetricSummary, reasons: list[str]
+) -> MetricResult:
+    own = threshold_status(summary.value, spec)
+    if own != "pass":
+        reasons.append(_threshold_reason(metric, summary, spec, own))
+    status = own
+    comparison: dict[str, Any] = {"verdict": "no-baseline"}
+    if gate.base is not None:
+        regression = gate.scenario.regression
+        head_values = metric_values(gate.head.scores, metric)
+        base_values = metric_values(gate.base.scores, metric)
+        found = compare_metric(
+            head_values,
+            base_values,
+            spec,
+            alpha=regression.alpha,
+            max_drop=gate.scenario.max_drop(metric),
+            key=f"{gate.scenario_name}/{metric}",
+        )
+        comparison = {
+            "verdict": found.verdict,
+            "base_value": _round(found.base_value),
+            "n_paired": found.n_paired,
+        }
+        change = found.change
+        if change is not None:
+            comparison |= {
+                "delta": _round(change.delta),
+                "delta_ci": (_round(change.low), _round(change.high)),
+                "p_value": _round(change.p_value),
+                "mde": _round(change.mde),
+                "method": change.method,
+            }
+        if (
+            change is not None
+            and found.verdict == "regressed"
+            and regression.on_regression != "ignore"
+        ):
+            status = worst(status, regression.on_regression)
+            reasons.append(
+                f"{metric} regressed against the base: {fmt.signed(metric, change.delta)} "
+                f"(CI {fmt.signed(metric, change.low)} to {fmt.signed(metric, change.high)}, "
+                f"p {fmt.p_value(change.p_value)})"
+            )
+    if 0 < summary.n < gate.policy.min_samples:
+        status = "fail"
+        reasons.append(
+            f"{metric} has only {summary.n} samples with a value; "
+            f"min_samples is {gate.policy.min_samples}"
+        )
+    latency = None
+    if summary.mean is not None and summary.p50 is not None and summary.p95 is not None:
+        latency = Latency(mean=summary.mean, p50=summary.p50, p95=summary.p95)
+    ci = (
+        None
+        if summary.ci_low is None or summary.ci_high is None
+        else (summary.ci_low, summary.ci_high)
+    )
+    return MetricResult(
+        value=summary.value,
+        ci=ci,
+        n=summary.n,
+        unscored=summary.unscored,
+        threshold=Threshold(
+            pass_=spec.pass_,
+            warn=spec.warn,
+            direction=spec.direction,
+            aggregate=spec.aggregate,
+            max_drop=gate.scenario.max_drop(metric),
+        ),
+        threshold_status=own,
+        status=status,
+        latency=latency,
+        **comparison,
+    )
+
+
+def _base_scores(gate: GateInput) -> list[SampleScore]:
+    return gate.base.scores if gate.base else []
+
+
+def _meta(gate: GateInput) -> Meta:
+    info = gate.head.info
+    return Meta(
+        dataset=info.dataset,
+        samples=info.samples,
+        limit=info.limit,
+        prompt=info.prompt,
+        prompt_version=info.prompt_version,
+        model=info.model,
+        judge=info.judge,
+        base_dataset_sha256=gate.base.info.dataset.sha256 if gate.base else None,
+        base_prompt_sha256=gate.base.info.prompt.sha256 if gate.base else None,
+    )
+
+
+def _sample_sets(gate: GateInput) -> SampleSets:
+    base_scores = _base_scores(gate)
+    pairing = pair([s.id for s in gate.head.scores], [s.id for s in base_scores])
+    return SampleSets(
+        head=len(gate.head.scores),
+        base=len(base_scores),
+        paired=len(pairing.paired),
+        added=pairing.added[:ID_LIST_LIMIT],
+        added_count=len(pairing.added),
+        removed=pairing.removed[:ID_LIST_LIMIT],
+        removed_count=len(pairing.removed),
+    )
+
+
+def _reliability(gate: GateInput, policy: GatePolicy) -> ReliabilityResult:
+    judged = gate.scenario.quality_metrics
+    items = [
+        UnscoredItem(id=s.id, metric=m, reason=reason, reply=_clip(s.replies.get(m)))
+        for s in sorted(gate.head.scores, key=lambda s: s.id)
+        for m, reason in sorted(s.unscored.items())
+    ]
+    return ReliabilityResult(
+        judgements=len(gate.head.scores) * len(judged),
+        unscored=len(items),
+        max_unscored=policy.max_unscored,
+        calls=gate.head.info.reliability,
+        unscored_items=items[:UNSCORED_LIST_LIMIT],
+    )
+
+
+def _threshold_reason(metric: str, summary: MetricSummary, spec: MetricSpec, status: Status) -> str:
+    if summary.value is None:
+        return f"{metric} has no scored samples"
+    side = "below" if spec.direction == "higher" else "above"
+    shown = fmt.value(metric, summary.value)
+    text = f"{metric} {shown} is {side} the pass bound {fmt.bound(spec.pass_)}"
+    if status == "fail" and spec.warn is not None:
+        text += f" and the warn bound {fmt.bound(spec.warn)}"
+    return text
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= REPLY_LIMIT:
+        return text
+    return text[:REPLY_LIMIT] + "…"
+
+
+def _round(number: float | None) -> float | None:
+    return None if number is None else round(number, 6)

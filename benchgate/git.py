@@ -1,0 +1,90 @@
+"""The git commands benchgate needs, run as subprocesses."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from benchgate.errors import GitError
+
+
+def run_git(
+    args: list[str], cwd: Path, *, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git; a failure with `check` raises `GitError` carrying git's own first line."""
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    if check and done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(
+            f"git {' '.join(args)} failed: {message[0] if message else f'exit {done.returncode}'}"
+        )
+    return done
+
+
+def _text(args: list[str], cwd: Path) -> str:
+    return run_git(args, cwd).stdout.decode("utf-8", "replace").strip()
+
+
+def toplevel(cwd: Path) -> Path | None:
+    """Root of the work tree containing `cwd`, or None outside git."""
+    done = run_git(["rev-parse", "--show-toplevel"], cwd, check=False)
+    return Path(done.stdout.decode().strip()) if done.returncode == 0 else None
+
+
+def resolve(rev: str, cwd: Path) -> str | None:
+    """Commit sha of `rev`, or None when this clone does not have it."""
+    done = run_git(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+        cwd,
+        check=False,
+    )
+    return done.stdout.decode().strip() if done.returncode == 0 else None
+
+
+def is_shallow(cwd: Path) -> bool:
+    """Whether this clone lacks part of its history."""
+    return _text(["rev-parse", "--is-shallow-repository"], cwd) == "true"
+
+
+def current_branch(cwd: Path) -> str | None:
+    """Checked-out branch name; None on a detached HEAD."""
+    done = run_git(["symbolic-ref", "--quiet", "--short", "HEAD"], cwd, check=False)
+    if done.returncode != 0:
+        return None
+    return done.stdout.decode().strip() or None
+
+
+def default_branch(cwd: Path) -> str | None:
+    """The default branch as a rev: origin's HEAD when known, else a local main or master."""
+    done = run_git(["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], cwd, check=False)
+    if done.returncode == 0:
+        return done.stdout.decode().strip().removeprefix("refs/remotes/")
+    for candidate in ("main", "master", "origin/main", "origin/master"):
+        if resolve(candidate, cwd):
+            return candidate
+    return None
+
+
+def merge_base(a: str, b: str, cwd: Path) -> str | None:
+    """Best common ancestor, or None when the histories do not meet (or are cut)."""
+    done = run_git(["merge-base", a, b], cwd, check=False)
+    return done.stdout.decode().strip() if done.returncode == 0 else None
+
+
+def show(sha: str, path: str, cwd: Path) -> bytes | None:
+    """A file's bytes at a commit; None when the file is not in that commit."""
+    done = run_git(["cat-file", "-e", f"{sha}:{path}"], cwd, check=False)
+    if done.returncode != 0:
+        return None
+    return run_git(["cat-file", "blob", f"{sha}:{path}"], cwd).stdout
+
+
+def differs_from_head(paths: list[str], cwd: Path) -> bool:
+    """Whether any of `paths` differs from HEAD in the work tree (or is untracked)."""
+    done = run_git(
+        ["status", "--porcelain", "--untracked-files=all", "--", *paths], cwd, check=False
+    )
+    return bool(done.stdout.strip())

@@ -1,0 +1,98 @@
+"""What a run leaves behind: per-sample scores, per-metric summaries and run metadata. Pure."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SampleScore(_Record):
+    """One line of scores.jsonl."""
+
+    id: str
+    """Sample id from the dataset."""
+    scores: dict[str, float] = Field(default_factory=dict)
+    """Judged metric -> score in 0..1, for the metrics that were scored."""
+    unscored: dict[str, str] = Field(default_factory=dict)
+    """Judged metric -> why it has no score (never counted as 0)."""
+    latency_s: float | None = None
+    """Candidate latency for this sample, when known."""
+    replies: dict[str, str] = Field(default_factory=dict)
+    """Raw judge replies kept for unscored metrics, shown (neutralised) in the report."""
+
+
+class MetricSummary(_Record):
+    """One metric's entry in metrics.json (what `dvc metrics diff` compares)."""
+
+    value: float | None
+    """Aggregate over scored samples; null when none was scored."""
+    ci_low: float | None
+    """Lower bound of the 95% confidence interval."""
+    ci_high: float | None
+    """Upper bound of the 95% confidence interval."""
+    n: int
+    """Samples that contributed a value."""
+    unscored: int
+    """Samples without a value (judge failure, missing ground truth or latency)."""
+    mean: float | None = None
+    """Latency only: mean seconds."""
+    p50: float | None = None
+    """Latency only: median seconds."""
+    p95: float | None = None
+    """Latency only: 95th percentile seconds."""
+
+
+class FileRef(_Record):
+    """A project file as the run saw it."""
+
+    path: str
+    """Path relative to the project root."""
+    sha256: str
+    """Hex digest of the file's bytes."""
+
+
+class Reliability(_Record):
+    """How the run's calls went; all zero in dry-run."""
+
+    requests: int = 0
+    """HTTP requests sent (cache hits excluded)."""
+    retries: dict[str, int] = Field(default_factory=dict)
+    """Retried attempts by HTTP status or error kind, e.g. {"503": 2}."""
+    cache_hits: int = 0
+    """Calls answered from the response cache."""
+    cache_misses: int = 0
+    """Calls that went to the endpoint."""
+    prompt_tokens: int = 0
+    """Prompt tokens reported by the endpoint."""
+    completion_tokens: int = 0
+    """Completion tokens reported by the endpoint."""
+    cost_usd: float | None = None
+    """Estimated cost when prices are configured."""
+
+
+class RunInfo(_Record):
+    """run.json: everything about a run that is not a number per metric."""
+
+    scenario: str
+    """Scenario name."""
+    mode: str
+    """`dry-run` or `live`."""
+    dataset: FileRef
+    """The dataset that was judged."""
+    samples: int
+    """Samples judged (after --limit)."""
+    limit: int | None = None
+    """`--limit` used, if any: only the first N samples were judged."""
+    prompt: FileRef
+    """The prompt under test."""
+    prompt_version: str
+    """Prompt label from params.yaml."""
+    model: str
+    """Candidate model."""
+    judge: str
+    """`ground truth` or the judge model's name."""
+    reliability: Reliability = Reliability()
+    """Call statistics (live mode)."""

@@ -1,0 +1,101 @@
+"""Reading and writing a run's files: scores.jsonl, metrics.json, run.json."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from benchgate.errors import InputError, Problem
+from benchgate.results import MetricSummary, RunInfo, SampleScore
+
+SCORES = "scores.jsonl"
+METRICS = "metrics.json"
+RUN_INFO = "run.json"
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """A run's outputs as read back."""
+
+    scores: list[SampleScore]
+    info: RunInfo
+
+
+def write_run(
+    directory: Path, scores: list[SampleScore], summaries: dict[str, MetricSummary], info: RunInfo
+) -> None:
+    """Write the three files atomically, each replaced only once fully written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = "".join(score.model_dump_json(exclude_defaults=True) + "\n" for score in scores)
+    _replace(directory / SCORES, lines)
+    metrics = {name: summary.model_dump(exclude_none=True) for name, summary in summaries.items()}
+    _replace(directory / METRICS, json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
+    _replace(directory / RUN_INFO, info.model_dump_json(indent=2) + "\n")
+
+
+def read_run(directory: Path, shown: str) -> RunFiles:
+    """Read a run from the working tree; missing files are an error that says how to make them."""
+    try:
+        scores = (directory / SCORES).read_bytes()
+        info = (directory / RUN_INFO).read_bytes()
+    except FileNotFoundError as exc:
+        name = Path(exc.filename).name if exc.filename else SCORES
+        raise InputError(
+            [
+                Problem(
+                    f"{shown}/{name}",
+                    None,
+                    None,
+                    "not found; run `dvc repro` or `benchgate run` first",
+                )
+            ]
+        ) from None
+    return parse_run(scores, info, shown)
+
+
+def parse_run(scores: bytes, info: bytes, shown: str) -> RunFiles:
+    """Parse run files from bytes (the working tree or `git show`)."""
+    return RunFiles(
+        parse_scores(scores, f"{shown}/{SCORES}"), parse_info(info, f"{shown}/{RUN_INFO}")
+    )
+
+
+def parse_scores(raw: bytes, shown: str) -> list[SampleScore]:
+    """scores.jsonl -> records, with file:line errors."""
+    scores, problems = [], []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            scores.append(SampleScore.model_validate_json(line))
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            field = ".".join(str(part) for part in error["loc"]) or None
+            problems.append(
+                Problem(shown, number, field, f"not a benchgate score record: {error['msg']}")
+            )
+    if problems:
+        raise InputError(problems)
+    return scores
+
+
+def parse_info(raw: bytes, shown: str) -> RunInfo:
+    """run.json -> RunInfo."""
+    try:
+        return RunInfo.model_validate_json(raw)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in error["loc"]) or None
+        raise InputError(
+            [Problem(shown, None, field, f"not a benchgate run file: {error['msg']}")]
+        ) from None
+
+
+def _replace(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+
+from benchgate.compare import pair, verdict, worst_samples
+from benchgate.results import SampleScore
+from benchgate.stats import Change
+
+
+def change(delta: float, low: float, high: float) -> Change:
+    return Change(delta, low, high, p_value=0.01, mde=0.01, method="test")
+
+
+@pytest.mark.parametrize(
+    ("delta", "low", "high", "lower_is_better", "expected"),
+    [
+        (-0.05, -0.08, -0.03, False, "regressed"),
+        (0.05, 0.03, 0.08, False, "improved"),
+        (0.001, -0.01, 0.012, False, "unchanged"),
+        (-0.03, -0.09, 0.02, False, "inconclusive"),
+        (-0.01, -0.015, -0.005, False, "unchanged"),  # significant but smaller than max_drop
+        (-0.019, -0.03, -0.01, False, "inconclusive"),  # significant, CI reaches past max_drop
+        (12.0, 5.0, 20.0, True, "regressed"),  # latency rose: worse
+        (-12.0, -20.0, -5.0, True, "improved"),
+    ],
+)
+def test_verdict_follows_the_design_rule(
+    delta: float, low: float, high: float, lower_is_better: bool, expected: str
+) -> None:
+    max_drop = 10.0 if lower_is_better else 0.02
+    assert verdict(change(delta, low, high), max_drop, lower_is_better) == expected
+
+
+def test_pairing_reports_added_and_removed_sorted() -> None:
+    found = pair(["c", "a", "b", "x"], ["b", "a", "y", "z"])
+    assert found.paired == ["a", "b"]
+    assert found.added == ["c", "x"]
+    assert found.removed == ["y", "z"]
+
+
+def test_worst_samples_rank_by_total_loss_then_id() -> None:
+    base = [SampleScore(id=i, scores={"m": 0.9, "n": 0.9}) for i in "abcd"]
+    head = [
+        SampleScore(id="a", scores={"m": 0.7, "n": 0.9}),
+        SampleScore(id="b", scores={"m": 0.85, "n": 0.85}),
+        SampleScore(id="c", scores={"m": 0.95, "n": 0.9}),
+        SampleScore(id="d", scores={"m": 0.7, "n": 0.9}),
+        SampleScore(id="new", scores={"m": 0.1, "n": 0.1}),
+    ]
+    worst = worst_samples(head, base, ["m", "n"], {"a": "text"})
+    assert [w.id for w in worst] == ["a", "d", "b"]
+    assert worst[0].deltas == {"m": pytest.approx(-0.2), "n": 0.0}
+    assert worst[0].excerpt == "text"

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from benchgate.config import GatePolicy, MetricSpec, Scenario
+from benchgate.gate import GateInput, evaluate, threshold_status
+from benchgate.outcome import BaseRef, HeadRef
+from benchgate.results import FileRef, RunInfo, SampleScore
+from benchgate.results_store import RunFiles
+
+REF = FileRef(path="d.jsonl", sha256="0" * 64)
+
+
+def scenario(**regression: object) -> Scenario:
+    return Scenario.model_validate(
+        {
+            "dataset": "d.jsonl",
+            "prompt": "p.md",
+            "prompt_version": "v1",
+            "model": "m",
+            "metrics": {
+                "coverage": {"pass": 0.88, "warn": 0.80},
+                "latency_s": {"pass": 210, "warn": 240, "direction": "lower", "max_drop": 10},
+            },
+            "regression": regression,
+        }
+    )
+
+
+def run(
+    scores: dict[str, float], latency: float = 180.0, unscored: set[str] = frozenset()
+) -> RunFiles:  # type: ignore[assignment]
+    records = [
+        SampleScore(
+            id=i,
+            scores={} if i in unscored else {"coverage": v},
+            unscored={"coverage": "judge reply unparseable"} if i in unscored else {},
+            latency_s=latency,
+        )
+        for i, v in scores.items()
+    ]
+    info = RunInfo(
+        scenario="s",
+        mode="dry-run",
+        dataset=REF,
+        samples=len(records),
+        prompt=REF,
+        prompt_version="v1",
+        model="m",
+        judge="ground truth",
+    )
+    return RunFiles(records, info)
+
+
+def gate(
+    head: RunFiles, base: RunFiles | None, policy: GatePolicy | None = None, **regression: object
+):  # type: ignore[no-untyped-def]
+    return evaluate(
+        GateInput(
+            scenario_name="s",
+            scenario=scenario(**regression),
+            policy=policy or GatePolicy(min_samples=5),
+            head=head,
+            base=base,
+            base_ref=BaseRef(
+                rev="main",
+                sha="a" * 40,
+                found=base is not None,
+                reason=None if base else "none here",
+            ),
+            head_ref=HeadRef(sha="b" * 40),
+            excerpts={},
+            reproduce=["benchgate gate"],
+        )
+    )
+
+
+def uniform(value: float, n: int = 30) -> dict[str, float]:
+    return {f"s{i:02d}": value for i in range(n)}
+
+
+def test_threshold_status_in_both_directions() -> None:
+    higher = MetricSpec.model_validate({"pass": 0.9, "warn": 0.8})
+    lower = MetricSpec.model_validate({"pass": 210, "warn": 240, "direction": "lower"})
+    assert [threshold_status(v, higher) for v in (0.95, 0.9, 0.85, 0.7, None)] == [
+        "pass",
+        "pass",
+        "warn",
+        "fail",
+        "fail",
+    ]
+    assert [threshold_status(v, lower) for v in (200, 210, 230, 250)] == [
+        "pass",
+        "pass",
+        "warn",
+        "fail",
+    ]
+
+
+def test_unchanged_head_passes() -> None:
+    result = gate(run(uniform(0.9)), run(uniform(0.9)))
+    assert result.status == "pass" and not result.failed
+    assert result.metrics["coverage"].verdict == "unchanged"
+    assert result.reasons == []
+
+
+def test_regression_fails_even_when_thresholds_pass() -> None:
+    base = uniform(0.99)
+    head = {k: (v - 0.1 if i < 15 else v) for i, (k, v) in enumerate(base.items())}
+    result = gate(run(head), run(base))
+    coverage = result.metrics["coverage"]
+    assert coverage.threshold_status == "pass"
+    assert coverage.verdict == "regressed" and coverage.status == "fail"
+    assert result.failed
+    assert any("regressed" in r for r in result.reasons)
+
+
+def test_on_regression_warn_only_warns() -> None:
+    base = uniform(0.99)
+    head = {k: v - 0.1 for k, v in base.items()}
+    result = gate(run(head), run(base), on_regression="warn")
+    assert result.status == "warn" and not result.failed
+
+
+def test_missing_baseline_warns_by_default_and_never_passes_silently() -> None:
+    result = gate(run(uniform(0.95)), None)
+    assert result.status == "warn"
+    assert {m.verdict for m in result.metrics.values()} == {"no-baseline"}
+    assert result.reasons == ["no baseline to compare with: none here"]
+    assert gate(run(uniform(0.95)), None, on_missing_baseline="fail").failed
+
+
+def test_fail_on_warn_turns_warn_into_a_failure() -> None:
+    result = gate(
+        run(uniform(0.85)), run(uniform(0.85)), GatePolicy(min_samples=5, fail_on_warn=True)
+    )
+    assert result.status == "warn" and result.failed
+
+
+def test_too_many_unscored_fails() -> None:
+    head = run(uniform(0.95), unscored={"s00", "s01", "s02"})
+    result = gate(head, run(uniform(0.95)))
+    assert result.failed
+    assert result.reliability.unscored == 3
+    assert any("3 of 30 judgements are unscored" in r for r in result.reasons)
+    assert [i.id for i in result.reliability.unscored_items] == ["s00", "s01", "s02"]
+
+
+def test_too_few_samples_fails() -> None:
+    result = gate(run(uniform(0.95, n=4)), run(uniform(0.95, n=4)))
+    assert result.metrics["coverage"].status == "fail"
+    assert any("min_samples is 5" in r for r in result.reasons)
+
+
+def test_latency_regression_uses_its_own_max_drop() -> None:
+    result = gate(run(uniform(0.95), latency=195.0), run(uniform(0.95), latency=180.0))
+    latency = result.metrics["latency_s"]
+    assert latency.delta == 15.0
+    assert latency.verdict == "regressed"
+    assert latency.threshold_status == "pass"
