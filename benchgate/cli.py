@@ -6,6 +6,7 @@ Heavy modules (pydantic, numpy, dvc) are imported inside the commands so that
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -199,6 +200,9 @@ def _print_gate(outcome: GateOutcome) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: the one place where errors become messages and exit codes."""
+    # Datasets load as hundreds of thousands of small objects; default GC thresholds
+    # rescan them over and over (mypy raises gen0 the same way). Cycles are still collected.
+    gc.set_threshold(200_000, 20, 20)
     try:
         code = cli.main(args=argv, prog_name="benchgate", standalone_mode=False)
     except click.ClickException as exc:

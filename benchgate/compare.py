@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from benchgate.config import MetricSpec
+from benchgate.metrics import ScoreTable
 from benchgate.outcome import SampleChange, Verdict
-from benchgate.results import SampleScore
-from benchgate.stats import Change, Floats, aggregate, paired_change
+from benchgate.stats import Change, aggregate, paired_change
 
 
 @dataclass(frozen=True)
 class Pairing:
-    """Sample ids at head and base, split by where they occur (each list sorted)."""
+    """Where head and base samples meet: row indices into each table, and the leftovers."""
 
-    paired: list[str]
+    head_rows: NDArray[np.int64]
+    base_rows: NDArray[np.int64]
     added: list[str]
     removed: list[str]
+
+    @property
+    def paired(self) -> int:
+        """Ids present at both."""
+        return len(self.head_rows)
 
 
 @dataclass(frozen=True)
@@ -32,32 +38,45 @@ class MetricChange:
     verdict: Verdict
 
 
-def pair(head_ids: list[str], base_ids: list[str]) -> Pairing:
-    """Split ids into paired, added (head only) and removed (base only)."""
-    head, base = set(head_ids), set(base_ids)
-    return Pairing(sorted(head & base), sorted(head - base), sorted(base - head))
+def pair(head: ScoreTable, base: ScoreTable) -> Pairing:
+    """Match ids; added (head only) and removed (base only) come back sorted."""
+    head_ids, base_ids = np.array(head.ids, dtype=object), np.array(base.ids, dtype=object)
+    index = {sample_id: row for row, sample_id in enumerate(base.ids)}
+    base_rows = np.fromiter(
+        (index.get(i, -1) for i in head.ids), dtype=np.int64, count=len(head.ids)
+    )
+    found = base_rows >= 0
+    in_head = set(head.ids)
+    return Pairing(
+        head_rows=np.flatnonzero(found),
+        base_rows=base_rows[found],
+        added=list(head_ids[~found]),
+        removed=[i for i in base_ids if i not in in_head],
+    )
 
 
 def compare_metric(
-    head: dict[str, float],
-    base: dict[str, float],
+    head: ScoreTable,
+    base: ScoreTable,
+    pairing: Pairing,
+    metric: str,
     spec: MetricSpec,
     *,
     alpha: float,
     max_drop: float,
     key: str,
 ) -> MetricChange:
-    """Paired change of one metric, judged against the regression policy."""
-    base_value = aggregate(_array(base.values()), spec.aggregate) if base else None
-    ids = sorted(head.keys() & base.keys())
-    if len(ids) < 2:
-        return MetricChange(base_value, None, len(ids), "inconclusive")
-    change = paired_change(
-        _array(head[i] for i in ids), _array(base[i] for i in ids), spec.aggregate, alpha, key
-    )
-    return MetricChange(
-        base_value, change, len(ids), verdict(change, max_drop, spec.direction == "lower")
-    )
+    """Paired change of one metric over samples scored at both commits."""
+    base_values = base.values(metric)
+    base_value = aggregate(base_values, spec.aggregate) if len(base_values) else None
+    head_column = head.columns[metric][pairing.head_rows]
+    base_column = base.columns[metric][pairing.base_rows]
+    both = ~(np.isnan(head_column) | np.isnan(base_column))
+    if int(both.sum()) < 2:
+        return MetricChange(base_value, None, int(both.sum()), "inconclusive")
+    change = paired_change(head_column[both], base_column[both], spec.aggregate, alpha, key)
+    lower = spec.direction == "lower"
+    return MetricChange(base_value, change, int(both.sum()), verdict(change, max_drop, lower))
 
 
 def verdict(change: Change, max_drop: float, lower_is_better: bool) -> Verdict:
@@ -75,30 +94,32 @@ def verdict(change: Change, max_drop: float, lower_is_better: bool) -> Verdict:
 
 
 def worst_samples(
-    head: list[SampleScore],
-    base: list[SampleScore],
+    head: ScoreTable,
+    base: ScoreTable,
+    pairing: Pairing,
     metrics: list[str],
-    excerpts: dict[str, str],
     limit: int = 10,
 ) -> list[SampleChange]:
-    """Paired samples whose judged scores fell the most in total, worst first."""
-    base_by_id = {score.id: score for score in base}
-    ranked = []
-    for score in head:
-        before = base_by_id.get(score.id)
-        if before is None:
-            continue
-        deltas = {
-            m: round(score.scores[m] - before.scores[m], 6)
+    """Paired samples whose judged scores fell the most in total, worst first (ties by id)."""
+    if not metrics or pairing.paired == 0:
+        return []
+    deltas = np.stack(
+        [
+            np.round(head.columns[m][pairing.head_rows] - base.columns[m][pairing.base_rows], 6)
             for m in metrics
-            if m in score.scores and m in before.scores
+        ]
+    )
+    loss = np.where(np.isnan(deltas) | (deltas > 0), 0.0, deltas).sum(axis=0)
+    order = np.argsort(loss, kind="stable")[:limit]  # rows are in id order already
+    worst = []
+    for column in order:
+        if loss[column] >= 0:
+            break
+        sample_id = head.ids[pairing.head_rows[column]]
+        changed = {
+            m: float(deltas[k, column])
+            for k, m in enumerate(metrics)
+            if not np.isnan(deltas[k, column])
         }
-        loss = sum(d for d in deltas.values() if d < 0)
-        if loss < 0:
-            ranked.append((loss, score.id, deltas))
-    ranked.sort(key=lambda item: (item[0], item[1]))
-    return [SampleChange(id=i, deltas=d, excerpt=excerpts.get(i)) for _, i, d in ranked[:limit]]
-
-
-def _array(values: Iterable[float]) -> Floats:
-    return np.fromiter(values, dtype=np.float64)
+        worst.append(SampleChange(id=sample_id, deltas=changed))
+    return worst

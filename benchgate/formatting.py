@@ -26,7 +26,9 @@ def signed(metric: str, number: float | None) -> str:
 
 
 def bound(number: float) -> str:
-    """A threshold as the user wrote it (0.88, 210)."""
+    """A threshold or limit as the user wrote it (0.88, 210), at least two decimals below 1."""
+    if abs(number) < 1 and round(number, 2) == number:
+        return f"{number:.2f}"
     return f"{number:g}"
 
 

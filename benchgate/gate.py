@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchgate import formatting as fmt
-from benchgate.compare import compare_metric, pair, worst_samples
+from benchgate.compare import Pairing, compare_metric, pair, worst_samples
 from benchgate.config import GatePolicy, MetricSpec, Scenario
-from benchgate.metrics import metric_values, summarise
+from benchgate.metrics import ScoreTable, summarise_table
 from benchgate.outcome import (
     BaseRef,
     GateResult,
@@ -22,7 +22,7 @@ from benchgate.outcome import (
     Threshold,
     UnscoredItem,
 )
-from benchgate.results import MetricSummary, SampleScore
+from benchgate.results import MetricSummary
 from benchgate.results_store import RunFiles
 
 _RANK: dict[Status, int] = {"pass": 0, "warn": 1, "fail": 2}
@@ -42,8 +42,14 @@ class GateInput:
     base: RunFiles | None
     base_ref: BaseRef
     head_ref: HeadRef
-    excerpts: dict[str, str]
     reproduce: list[str]
+
+
+@dataclass(frozen=True)
+class _Tables:
+    head: ScoreTable
+    base: ScoreTable | None
+    pairing: Pairing | None
 
 
 def worst(*statuses: Status) -> Status:
@@ -69,11 +75,15 @@ def threshold_status(value: float | None, spec: MetricSpec) -> Status:
 def evaluate(gate: GateInput) -> GateResult:
     """Apply every rule and explain each non-pass outcome."""
     policy, regression = gate.policy, gate.scenario.regression
-    summaries = summarise(gate.head.scores, gate.scenario, gate.scenario_name)
+    names = list(gate.scenario.metrics)
+    head = ScoreTable.build(gate.head.scores, names)
+    base = ScoreTable.build(gate.base.scores, names) if gate.base else None
+    tables = _Tables(head, base, pair(head, base) if base else None)
+    summaries = summarise_table(head, gate.scenario, gate.scenario_name)
     reasons: list[str] = []
     metrics = {
-        metric: _metric_result(gate, metric, spec, summaries[metric], reasons)
-        for metric, spec in gate.scenario.metrics.items()
+        metric: _metric_result(gate, tables, metric, summary=summaries[metric], reasons=reasons)
+        for metric in gate.scenario.metrics
     }
     statuses = [result.status for result in metrics.values()]
     if gate.base is None and regression.on_missing_baseline != "ignore":
@@ -91,6 +101,11 @@ def evaluate(gate: GateInput) -> GateResult:
             f"max_unscored is {fmt.bound(100 * policy.max_unscored)}%"
         )
     status = worst(*statuses)
+    most_regressed = []
+    if tables.base is not None and tables.pairing is not None:
+        most_regressed = worst_samples(
+            head, tables.base, tables.pairing, gate.scenario.quality_metrics
+        )
     return GateResult(
         status=status,
         failed=status == "fail" or (status == "warn" and policy.fail_on_warn),
@@ -102,33 +117,37 @@ def evaluate(gate: GateInput) -> GateResult:
         head=gate.head_ref,
         meta=_meta(gate),
         metrics=metrics,
-        samples=_sample_sets(gate),
-        worst=worst_samples(
-            gate.head.scores, _base_scores(gate), gate.scenario.quality_metrics, gate.excerpts
-        ),
+        samples=_sample_sets(tables),
+        worst=most_regressed,
         reliability=reliability,
         reasons=reasons,
         reproduce=gate.reproduce,
     )
 
 
+def with_excerpts(result: GateResult, excerpts: dict[str, str]) -> GateResult:
+    """The result with the worst samples' output excerpts filled in."""
+    worst_with = [w.model_copy(update={"excerpt": excerpts.get(w.id)}) for w in result.worst]
+    return result.model_copy(update={"worst": worst_with})
+
+
 def _metric_result(
-    gate: GateInput, metric: str, spec: MetricSpec, summary: MetricSummary, reasons: list[str]
+    gate: GateInput, tables: _Tables, metric: str, *, summary: MetricSummary, reasons: list[str]
 ) -> MetricResult:
+    spec = gate.scenario.metrics[metric]
     own = threshold_status(summary.value, spec)
     if own != "pass":
         reasons.append(_threshold_reason(metric, summary, spec, own))
     status = own
     comparison: dict[str, Any] = {"verdict": "no-baseline"}
-    if gate.base is not None:
-        regression = gate.scenario.regression
-        head_values = metric_values(gate.head.scores, metric)
-        base_values = metric_values(gate.base.scores, metric)
+    if tables.base is not None and tables.pairing is not None:
         found = compare_metric(
-            head_values,
-            base_values,
+            tables.head,
+            tables.base,
+            tables.pairing,
+            metric,
             spec,
-            alpha=regression.alpha,
+            alpha=gate.scenario.regression.alpha,
             max_drop=gate.scenario.max_drop(metric),
             key=f"{gate.scenario_name}/{metric}",
         )
@@ -146,12 +165,9 @@ def _metric_result(
                 "mde": _round(change.mde),
                 "method": change.method,
             }
-        if (
-            change is not None
-            and found.verdict == "regressed"
-            and regression.on_regression != "ignore"
-        ):
-            status = worst(status, regression.on_regression)
+        on_regression = gate.scenario.regression.on_regression
+        if change is not None and found.verdict == "regressed" and on_regression != "ignore":
+            status = worst(status, on_regression)
             reasons.append(
                 f"{metric} regressed against the base: {fmt.signed(metric, change.delta)} "
                 f"(CI {fmt.signed(metric, change.low)} to {fmt.signed(metric, change.high)}, "
@@ -171,27 +187,24 @@ def _metric_result(
         if summary.ci_low is None or summary.ci_high is None
         else (summary.ci_low, summary.ci_high)
     )
+    threshold = Threshold(
+        pass_=spec.pass_,
+        warn=spec.warn,
+        direction=spec.direction,
+        aggregate=spec.aggregate,
+        max_drop=gate.scenario.max_drop(metric),
+    )
     return MetricResult(
         value=summary.value,
         ci=ci,
         n=summary.n,
         unscored=summary.unscored,
-        threshold=Threshold(
-            pass_=spec.pass_,
-            warn=spec.warn,
-            direction=spec.direction,
-            aggregate=spec.aggregate,
-            max_drop=gate.scenario.max_drop(metric),
-        ),
+        threshold=threshold,
         threshold_status=own,
         status=status,
         latency=latency,
         **comparison,
     )
-
-
-def _base_scores(gate: GateInput) -> list[SampleScore]:
-    return gate.base.scores if gate.base else []
 
 
 def _meta(gate: GateInput) -> Meta:
@@ -209,13 +222,14 @@ def _meta(gate: GateInput) -> Meta:
     )
 
 
-def _sample_sets(gate: GateInput) -> SampleSets:
-    base_scores = _base_scores(gate)
-    pairing = pair([s.id for s in gate.head.scores], [s.id for s in base_scores])
+def _sample_sets(tables: _Tables) -> SampleSets:
+    if tables.base is None or tables.pairing is None:
+        return SampleSets(head=len(tables.head.ids), base=0, paired=0)
+    pairing = tables.pairing
     return SampleSets(
-        head=len(gate.head.scores),
-        base=len(base_scores),
-        paired=len(pairing.paired),
+        head=len(tables.head.ids),
+        base=len(tables.base.ids),
+        paired=pairing.paired,
         added=pairing.added[:ID_LIST_LIMIT],
         added_count=len(pairing.added),
         removed=pairing.removed[:ID_LIST_LIMIT],
@@ -224,14 +238,14 @@ def _sample_sets(gate: GateInput) -> SampleSets:
 
 
 def _reliability(gate: GateInput, policy: GatePolicy) -> ReliabilityResult:
-    judged = gate.scenario.quality_metrics
+    unscored = sorted((s for s in gate.head.scores if s.unscored), key=lambda s: s.id)
     items = [
         UnscoredItem(id=s.id, metric=m, reason=reason, reply=_clip(s.replies.get(m)))
-        for s in sorted(gate.head.scores, key=lambda s: s.id)
+        for s in unscored
         for m, reason in sorted(s.unscored.items())
     ]
     return ReliabilityResult(
-        judgements=len(gate.head.scores) * len(judged),
+        judgements=len(gate.head.scores) * len(gate.scenario.quality_metrics),
         unscored=len(items),
         max_unscored=policy.max_unscored,
         calls=gate.head.info.reliability,

@@ -1,6 +1,9 @@
-"""Per-sample scores -> per-metric summaries with confidence intervals. Pure."""
+"""Per-sample scores as columns, and per-metric summaries with confidence intervals. Pure."""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,26 +14,52 @@ from benchgate.stats import Floats, confidence_interval
 CI_LEVEL = 0.95
 
 
-def metric_values(scores: list[SampleScore], metric: str) -> dict[str, float]:
-    """Sample id -> this metric's value, for samples that have one."""
-    if metric == LATENCY_METRIC:
-        return {s.id: s.latency_s for s in scores if s.latency_s is not None}
-    return {s.id: s.scores[metric] for s in scores if metric in s.scores}
+@dataclass(frozen=True)
+class ScoreTable:
+    """Scores sorted by sample id, one float column per metric (NaN = no value).
 
+    Sorting by id makes every statistic independent of dataset order.
+    """
 
-def sorted_values(by_id: dict[str, float]) -> Floats:
-    """Values ordered by sample id, so that dataset order never changes a statistic."""
-    return np.array([by_id[key] for key in sorted(by_id)], dtype=np.float64)
+    ids: list[str]
+    columns: dict[str, Floats]
+
+    @classmethod
+    def build(cls, scores: list[SampleScore], metrics: list[str]) -> ScoreTable:
+        """Columns for `metrics`; `latency_s` comes from each sample's latency."""
+        ordered = sorted(scores, key=lambda score: score.id)
+        columns = {}
+        for metric in metrics:
+            if metric == LATENCY_METRIC:
+                values = (math.nan if s.latency_s is None else s.latency_s for s in ordered)
+            else:
+                values = (s.scores.get(metric, math.nan) for s in ordered)
+            columns[metric] = np.fromiter(values, dtype=np.float64, count=len(ordered))
+        return cls([s.id for s in ordered], columns)
+
+    def values(self, metric: str) -> Floats:
+        """The metric's present values, in id order."""
+        column = self.columns[metric]
+        return column[~np.isnan(column)]
 
 
 def summarise(
     scores: list[SampleScore], scenario: Scenario, scenario_name: str
 ) -> dict[str, MetricSummary]:
     """metrics.json content: each configured metric aggregated with its 95% CI."""
+    return summarise_table(
+        ScoreTable.build(scores, list(scenario.metrics)), scenario, scenario_name
+    )
+
+
+def summarise_table(
+    table: ScoreTable, scenario: Scenario, scenario_name: str
+) -> dict[str, MetricSummary]:
+    """As `summarise`, from an already built table."""
     summaries = {}
     for name, spec in scenario.metrics.items():
-        values = sorted_values(metric_values(scores, name))
-        missing = len(scores) - len(values)
+        values = table.values(name)
+        missing = len(table.ids) - len(values)
         if len(values) == 0:
             summaries[name] = MetricSummary(
                 value=None, ci_low=None, ci_high=None, n=0, unscored=missing

@@ -16,11 +16,11 @@ _WHITESPACE = re.compile(r"\s+")
 
 def defuse(text: str) -> str:
     """Break mentions and HTML comment openers without changing what a reader sees."""
-    return (
-        text.replace("@", "@" + ZWSP)
-        .replace("<!--", "<!" + ZWSP + "--")
-        .replace("-->", "--" + ZWSP + ">")
-    )
+    return _defuse_marker(text.replace("@", "@" + ZWSP))
+
+
+def _defuse_marker(text: str) -> str:
+    return text.replace("<!--", "<!" + ZWSP + "--").replace("-->", "--" + ZWSP + ">")
 
 
 def inline(text: str | None, limit: int = 120) -> str:
@@ -38,10 +38,14 @@ def inline(text: str | None, limit: int = 120) -> str:
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 
-def block(text: str, limit: int = 2000, language: str = "text") -> str:
-    """A fenced code block that no content can close early."""
+def block(text: str, limit: int = 2000, language: str = "text", *, ours: bool = False) -> str:
+    """A fenced code block that no content can close early.
+
+    `ours` marks text we wrote (commands to copy): only marker look-alikes are broken,
+    so that it still pastes into a shell.
+    """
     body = text if len(text) <= limit else text[:limit] + "\n… (truncated)"
-    body = defuse(body)
+    body = _defuse_marker(body) if ours else defuse(body)
     fence = "`" * max(3, _longest_run(body) + 1)
     return f"{fence}{language}\n{body}\n{fence}"
 

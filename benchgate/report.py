@@ -265,7 +265,7 @@ def _unscored(r: GateResult) -> str:
 
 
 def _reproduce(r: GateResult) -> str:
-    commands = safe.block("\n".join(r.reproduce), language="bash")
+    commands = safe.block("\n".join(r.reproduce), language="bash", ours=True)
     footer = f"<sub>benchgate {__version__} · gate.json schema {r.schema_version}</sub>"
     return f"### Reproduce\n{commands}\n\n{footer}"
 

@@ -69,3 +69,57 @@ def example(repo: Path) -> Path:
     shutil.copy(ROOT / "params.yaml", repo / "params.yaml")
     shutil.copytree(ROOT / "data" / "scenarios" / EXAMPLE, repo / "data" / "scenarios" / EXAMPLE)
     return repo
+
+
+def tool_env() -> dict[str, str]:
+    """Environment in which `benchgate` and `dvc` resolve to this interpreter's installs."""
+    bin_dir = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+
+
+def dvc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Real `dvc`, run the way a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "dvc", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=tool_env(),
+    )
+
+
+def snapshot_project(destination: Path) -> Path:
+    """This checkout's files (tracked and new, as in the work tree) committed into a new repo."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    destination.mkdir(parents=True)
+    for relative in filter(None, listed.split("\0")):
+        source = ROOT / relative
+        if source.is_file():
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    git(destination, "init", "-q", "-b", "main")
+    commit_all(destination, "snapshot of the project")
+    return destination
+
+
+@pytest.fixture(scope="session")
+def project_origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project as an 'origin' repository that tests clone from."""
+    origin = snapshot_project(tmp_path_factory.mktemp("origin") / "benchgate")
+    git(origin, "config", "uploadpack.allowAnySHA1InWant", "true")
+    return origin
+
+
+@pytest.fixture
+def clone(project_origin: Path, tmp_path: Path) -> Path:
+    """A fresh full clone of the project."""
+    target = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(project_origin), str(target))
+    return target

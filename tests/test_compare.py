@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from benchgate.compare import pair, verdict, worst_samples
+from benchgate.metrics import ScoreTable
 from benchgate.results import SampleScore
 from benchgate.stats import Change
 
@@ -31,9 +32,15 @@ def test_verdict_follows_the_design_rule(
     assert verdict(change(delta, low, high), max_drop, lower_is_better) == expected
 
 
+def table(ids: list[str]) -> ScoreTable:
+    return ScoreTable.build([SampleScore(id=i, scores={"m": 0.5}) for i in ids], ["m"])
+
+
 def test_pairing_reports_added_and_removed_sorted() -> None:
-    found = pair(["c", "a", "b", "x"], ["b", "a", "y", "z"])
-    assert found.paired == ["a", "b"]
+    head, base = table(["c", "a", "b", "x"]), table(["b", "a", "y", "z"])
+    found = pair(head, base)
+    assert [head.ids[r] for r in found.head_rows] == ["a", "b"]
+    assert [base.ids[r] for r in found.base_rows] == ["a", "b"]
     assert found.added == ["c", "x"]
     assert found.removed == ["y", "z"]
 
@@ -47,7 +54,7 @@ def test_worst_samples_rank_by_total_loss_then_id() -> None:
         SampleScore(id="d", scores={"m": 0.7, "n": 0.9}),
         SampleScore(id="new", scores={"m": 0.1, "n": 0.1}),
     ]
-    worst = worst_samples(head, base, ["m", "n"], {"a": "text"})
+    head_table, base_table = ScoreTable.build(head, ["m", "n"]), ScoreTable.build(base, ["m", "n"])
+    worst = worst_samples(head_table, base_table, pair(head_table, base_table), ["m", "n"])
     assert [w.id for w in worst] == ["a", "d", "b"]
     assert worst[0].deltas == {"m": pytest.approx(-0.2), "n": 0.0}
-    assert worst[0].excerpt == "text"

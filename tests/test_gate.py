@@ -67,7 +67,6 @@ def gate(
                 reason=None if base else "none here",
             ),
             head_ref=HeadRef(sha="b" * 40),
-            excerpts={},
             reproduce=["benchgate gate"],
         )
     )

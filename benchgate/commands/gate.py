@@ -9,10 +9,9 @@ from pathlib import Path
 
 from benchgate import git
 from benchgate.baseline import find_baseline
-from benchgate.compare import worst_samples
 from benchgate.errors import InputError, Problem
 from benchgate.fingerprint import file_ref
-from benchgate.gate import GateInput, evaluate
+from benchgate.gate import GateInput, evaluate, with_excerpts
 from benchgate.outcome import GateResult, HeadRef
 from benchgate.params_file import Project, load_project
 from benchgate.report import render
@@ -59,10 +58,10 @@ def gate_scenario(
         base=baseline.files,
         base_ref=baseline.ref,
         head_ref=head_ref,
-        excerpts=_excerpts(project, spec.dataset, head, baseline.files, spec.quality_metrics),
         reproduce=_reproduce(project, name, mode, head_ref.sha, baseline.ref.sha),
     )
     result = evaluate(gate_input)
+    result = with_excerpts(result, _excerpts(project, spec.dataset, {w.id for w in result.worst}))
     out = project.root / REPORTS / name / mode
     json_path = json_path or out / "gate.json"
     report_path = report_path or out / "report.md"
@@ -93,22 +92,26 @@ def _head_ref(root: Path, results_dir: str) -> HeadRef:
     return HeadRef(sha=sha, dirty=sha is not None and git.differs_from_head([results_dir], root))
 
 
-def _excerpts(
-    project: Project, dataset: str, head: RunFiles, base: RunFiles | None, metrics: list[str]
-) -> dict[str, str]:
-    """Outputs of the worst samples only, found without parsing the whole dataset."""
-    if base is None:
+def _excerpts(project: Project, dataset: str, ids: set[str]) -> dict[str, str]:
+    """Outputs of a few samples, found by searching the raw file instead of parsing all of it."""
+    if not ids:
         return {}
-    wanted = {change.id for change in worst_samples(head.scores, base.scores, metrics, {})}
+    raw = project.path(dataset).read_bytes()
     found: dict[str, str] = {}
-    needles = {json.dumps(i, ensure_ascii=False).encode(): i for i in wanted}
-    with (project.path(dataset)).open("rb") as handle:
-        for line in handle:
-            if not any(needle in line for needle in needles):
-                continue
-            record = json.loads(line)
-            if record.get("id") in wanted and isinstance(record.get("output"), str):
-                found[record["id"]] = record["output"]
+    for sample_id in sorted(ids):
+        needle = json.dumps(sample_id, ensure_ascii=False).encode()
+        at = raw.find(needle)
+        while at != -1 and sample_id not in found:
+            start = raw.rfind(b"\n", 0, at) + 1
+            end = raw.find(b"\n", at)
+            record = json.loads(raw[start : len(raw) if end == -1 else end])
+            if (
+                isinstance(record, dict)
+                and record.get("id") == sample_id
+                and isinstance(record.get("output"), str)
+            ):
+                found[sample_id] = record["output"]
+            at = raw.find(needle, at + 1) if end == -1 else raw.find(needle, end)
     return found
 
 

@@ -1,0 +1,69 @@
+"""Scale benchmark: validate + dry-run + gate against a base, on synthetic scenarios of N samples.
+
+Each step runs as its own `benchgate` process (as in CI); wall time and that process's
+peak RSS are printed. Usage: python -m benchmarks.scale [N ...]   (default 1000 10000 100000)
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.synthetic import lower_metric, write_project
+
+STEPS = (("validate", ["validate"]), ("dry-run", ["run"]), ("gate", ["gate", "--base", "HEAD~1"]))
+
+
+def measure(cwd: Path, args: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MiB, exit code) of one benchgate process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchgate", *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024, process.returncode
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def prepare(root: Path, n: int) -> None:
+    """A repo whose HEAD~1 has committed results and whose HEAD changed 10% of the samples."""
+    dataset = write_project(root, n)
+    env_user = ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    git(root, "init", "-q", "-b", "main")
+    subprocess.run([sys.executable, "-m", "benchgate", "run"], cwd=root, check=True, capture_output=True)
+    git(root, "add", "-A")
+    git(root, *env_user, "commit", "-q", "-m", "base")
+    lower_metric(dataset, "coverage", n // 10, 0.05)
+    git(root, "add", "-A")
+    git(root, *env_user, "commit", "-q", "-m", "head")
+
+
+def main(sizes: list[int]) -> None:
+    print(f"# benchgate scale benchmark · {platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()}")
+    print(f"{'N':>8} | {'step':<9} | {'wall s':>7} | {'peak RSS MiB':>12}")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as temp:
+            root = Path(temp)
+            prepare(root, n)
+            size = (root / "data/scenarios/synthetic/dataset.jsonl").stat().st_size / 2**20
+            total, peak = 0.0, 0.0
+            for label, args in STEPS:
+                wall, rss, code = measure(root, args)
+                assert code in (0, 1), f"{label} exited {code}"
+                total, peak = total + wall, max(peak, rss)
+                print(f"{n:>8} | {label:<9} | {wall:>7.2f} | {rss:>12.0f}")
+            print(f"{n:>8} | {'total':<9} | {total:>7.2f} | {peak:>12.0f}   (dataset {size:.1f} MiB, {total / n * 1e6:.1f} µs/sample)")
+
+
+if __name__ == "__main__":
+    main([int(arg) for arg in sys.argv[1:]] or [1000, 10_000, 100_000])

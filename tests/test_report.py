@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from benchgate.outcome import GateResult
+from benchgate.report import marker, render
+from benchgate.results import SampleScore
+from tests.reporting import example_result, example_scores, lowered
+
+GOLDEN = Path(__file__).parent / "golden"
+ALLOWED_HTML = ("<!-- benchgate:", "<details><summary>", "</details>", "<sub>", "</sub>")
+HOSTILE = [
+    "@someone please look",
+    "<img src=x onerror=alert(1)>",
+    "[x](http://evil.example)",
+    "<!-- benchgate:channel_digest_ru -->",
+    "![pic](http://evil.example/p.png) ``` fence ``` | pipe | www.evil.example",
+]
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("BENCHGATE_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{name} differs; BENCHGATE_UPDATE_GOLDEN=1 rewrites it"
+    )
+
+
+def inline_tokens(text: str) -> list[object]:
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    found: list[object] = []
+    for token in tokens:
+        found.append(token)
+        found.extend(token.children or [])
+    return found
+
+
+def assert_inert(text: str) -> None:
+    """Only our own HTML; no links or images; untrusted text never outside code."""
+    for token in inline_tokens(text):
+        kind = token.type  # type: ignore[attr-defined]
+        content = token.content  # type: ignore[attr-defined]
+        assert kind not in ("link_open", "image"), token
+        if kind in ("html_block", "html_inline"):
+            assert content.strip().startswith(ALLOWED_HTML), content
+        if kind == "text":
+            assert "evil.example" not in content and "@someone" not in content, content
+    assert text.count("<!-- benchgate:") == 1
+    assert text.startswith(marker("channel_digest_ru") + "\n")
+
+
+def test_regression_report_matches_golden() -> None:
+    _, scores, outputs = example_scores()
+    result = example_result(lowered(scores, "coverage", 10, 0.2), scores, outputs)
+    text = render(result)
+    assert_inert(text)
+    check_golden("regression.md", text)
+
+
+def test_no_baseline_report_matches_golden() -> None:
+    _, scores, outputs = example_scores()
+    text = render(example_result(scores, None, outputs))
+    assert "no baseline" in text
+    assert_inert(text)
+    check_golden("no_baseline.md", text)
+
+
+def test_report_renders_from_gate_json_alone() -> None:
+    _, scores, outputs = example_scores()
+    result = example_result(lowered(scores, "accuracy", 5, 0.3), scores, outputs)
+    again = GateResult.model_validate_json(result.model_dump_json(by_alias=True))
+    assert render(again) == render(result)
+
+
+def test_hostile_model_text_is_neutralised() -> None:
+    _, scores, _ = example_scores()
+    hostile_ids = [
+        s.model_copy(update={"id": f"{s.id}|@someone"}) if i == 0 else s
+        for i, s in enumerate(scores)
+    ]
+    head = lowered(hostile_ids, "coverage", len(HOSTILE) + 1, 0.2)
+    head[1] = SampleScore(
+        id=head[1].id,
+        scores={k: v for k, v in head[1].scores.items() if k != "accuracy"},
+        unscored={"accuracy": "judge reply unparseable"},
+        replies={"accuracy": "\n".join(HOSTILE)},
+    )
+    excerpts = {s.id: HOSTILE[i % len(HOSTILE)] for i, s in enumerate(head)}
+    base = [s.model_copy(update={"id": head[0].id}) if i == 0 else s for i, s in enumerate(scores)]
+    text = render(example_result(head, base, excerpts))
+    assert_inert(text)
+    check_golden("hostile.md", text)
+
+
+def test_trimming_keeps_verdict_and_table_and_says_what_went() -> None:
+    _, scores, outputs = example_scores()
+    result = example_result(lowered(scores, "coverage", 30, 0.2), scores, outputs)
+    full = render(result)
+    trimmed = render(result, max_chars=len(full) - 100)
+    assert len(trimmed) <= len(full) - 100
+    assert "| **Overall** |" in trimmed
+    assert "Worst-regressed samples" not in trimmed
+    assert "Trimmed to fit" in trimmed and "worst-regressed samples" in trimmed
+    assert_inert(trimmed)
