@@ -26,9 +26,7 @@ def find_baseline(root: Path, results_dir: str, rev: str | None) -> Baseline:
         if rev is not None:
             raise UsageError(f"--base {rev}: {root.resolve()} is not inside a git repository")
         return Baseline(BaseRef(rev=None, reason="not a git repository"), None)
-    label, sha, why = (
-        (rev, _resolve_explicit(rev, top), "") if rev is not None else default_base(top)
-    )
+    label, sha, why = (rev, _resolve_explicit(rev, top), "") if rev is not None else default_base(top)
     if sha is None:
         return Baseline(BaseRef(rev=label, reason=why), None)
     in_repo = PurePosixPath((root.resolve() / results_dir).relative_to(top.resolve()).as_posix())
@@ -48,8 +46,7 @@ def default_base(top: Path) -> tuple[str | None, str | None, str]:
         return None, None, "the repository has no commits yet"
     default = git.default_branch(top)
     on_default = default is not None and (
-        git.resolve(default, top) == head
-        or git.current_branch(top) == default.removeprefix("origin/")
+        git.resolve(default, top) == head or git.current_branch(top) == default.removeprefix("origin/")
     )
     if default is not None and not on_default:
         found = git.merge_base("HEAD", default, top)
@@ -64,8 +61,7 @@ def default_base(top: Path) -> tuple[str | None, str | None, str]:
     parent = git.resolve("HEAD~1", top)
     if parent is None and git.is_shallow(top):
         raise GitError(
-            "this shallow clone lacks HEAD~1; fetch it with `git fetch --deepen=1` "
-            "or pass --base REV"
+            "this shallow clone lacks HEAD~1; fetch it with `git fetch --deepen=1` or pass --base REV"
         )
     return "HEAD~1", parent, "the head commit has no parent to compare with"
 

@@ -59,28 +59,43 @@ def cli() -> None:
     type=MODES,
     default="dry-run",
     show_default=True,
-    help="dry-run judges with stored ground truth; live calls the LLM judge.",
+    help="dry-run judges with stored ground truth; live calls the LLM judge (and the generator).",
 )
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Write results here instead of the scenario's results directory.",
+    help="Write results here instead of data/results/<scenario>/<mode>/.",
 )
 @click.option(
-    "--limit",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Judge only the first N samples of the dataset.",
+    "--limit", type=click.IntRange(min=1), metavar="N", help="Judge only the first N samples of the dataset."
 )
-def run(params: Path, scenario: str | None, mode: str, out: Path | None, limit: int | None) -> int:
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Live mode: response cache file [default: .benchgate/cache.sqlite].",
+)
+@click.option("--no-cache", is_flag=True, help="Live mode: neither read nor fill the response cache.")
+def run(
+    params: Path,
+    scenario: str | None,
+    mode: str,
+    out: Path | None,
+    limit: int | None,
+    cache_path: Path | None,
+    no_cache: bool,
+) -> int:
     """Judge a scenario and write scores.jsonl, metrics.json and run.json.
 
-    Results go to data/results/<scenario>/<mode>/ unless --out is given. This is the
-    command each dvc.yaml stage runs.
+    This is the command each dvc.yaml stage runs. Live mode reads the endpoint from
+    LLM_URL (or llm.url in params.yaml) and an optional key from LLM_API_KEY; every
+    response is cached, so a second identical run makes no requests and a killed run
+    resumes where it stopped.
     """
-    from benchgate.commands.run import run_scenario
+    from benchgate.commands.run import LiveOptions, run_scenario
 
-    outcome = run_scenario(params, scenario, mode, out, limit)  # type: ignore[arg-type]
+    live = LiveOptions(cache=cache_path, use_cache=not no_cache)
+    outcome = run_scenario(params, scenario, mode, out=out, limit=limit, live=live)  # type: ignore[arg-type]
     _print_run(outcome)
     return EXIT_OK
 
@@ -88,9 +103,7 @@ def run(params: Path, scenario: str | None, mode: str, out: Path | None, limit: 
 @cli.command()
 @params_option
 @scenario_option
-@click.option(
-    "--mode", type=MODES, default="dry-run", show_default=True, help="Which run's results to gate."
-)
+@click.option("--mode", type=MODES, default="dry-run", show_default=True, help="Which run's results to gate.")
 @click.option(
     "--base",
     metavar="REV",
@@ -170,16 +183,19 @@ def validate(paths: tuple[Path, ...]) -> int:
 def _print_run(outcome: RunOutcome) -> None:
     from benchgate import formatting as fmt
 
-    click.echo(
-        f"{outcome.scenario} ({outcome.mode}): {outcome.samples} samples -> {outcome.directory}"
-    )
+    click.echo(f"{outcome.scenario} ({outcome.mode}): {outcome.samples} samples -> {outcome.directory}")
     for name, summary in outcome.summaries.items():
         interval = ""
         if summary.ci_low is not None and summary.ci_high is not None:
             interval = f" [{fmt.value(name, summary.ci_low)}, {fmt.value(name, summary.ci_high)}]"
         unscored = f", {summary.unscored} unscored" if summary.unscored else ""
+        click.echo(f"  {name:<16} {fmt.value(name, summary.value)}{interval} (n={summary.n}{unscored})")
+    calls = outcome.reliability
+    if calls.requests or calls.cache_hits:
+        retries = ", ".join(f"{kind} x{count}" for kind, count in calls.retries.items()) or "none"
         click.echo(
-            f"  {name:<16} {fmt.value(name, summary.value)}{interval} (n={summary.n}{unscored})"
+            f"  calls: {calls.requests} requests, {calls.cache_hits} from cache, retries: {retries}, "
+            f"judge re-asks: {calls.reasks}"
         )
 
 
@@ -189,9 +205,7 @@ def _print_gate(outcome: GateOutcome) -> None:
     if result.base.sha:
         base += f" ({result.base.sha[:12]})"
     verdict = "fails" if result.failed else "passes"
-    click.echo(
-        f"{result.status.upper()}: {result.scenario} ({result.mode}) vs {base}; the gate {verdict}"
-    )
+    click.echo(f"{result.status.upper()}: {result.scenario} ({result.mode}) vs {base}; the gate {verdict}")
     for reason in result.reasons:
         click.echo(f"  - {reason}")
     click.echo(f"report: {outcome.report_path}")

@@ -42,9 +42,7 @@ def pair(head: ScoreTable, base: ScoreTable) -> Pairing:
     """Match ids; added (head only) and removed (base only) come back sorted."""
     head_ids, base_ids = np.array(head.ids, dtype=object), np.array(base.ids, dtype=object)
     index = {sample_id: row for row, sample_id in enumerate(base.ids)}
-    base_rows = np.fromiter(
-        (index.get(i, -1) for i in head.ids), dtype=np.int64, count=len(head.ids)
-    )
+    base_rows = np.fromiter((index.get(i, -1) for i in head.ids), dtype=np.int64, count=len(head.ids))
     found = base_rows >= 0
     in_head = set(head.ids)
     return Pairing(
@@ -117,9 +115,7 @@ def worst_samples(
             break
         sample_id = head.ids[pairing.head_rows[column]]
         changed = {
-            m: float(deltas[k, column])
-            for k, m in enumerate(metrics)
-            if not np.isnan(deltas[k, column])
+            m: float(deltas[k, column]) for k, m in enumerate(metrics) if not np.isnan(deltas[k, column])
         }
         worst.append(SampleChange(id=sample_id, deltas=changed))
     return worst

@@ -45,13 +45,9 @@ class MetricSpec(_Strict):
         if self.warn is None:
             return self
         if self.direction == "higher" and self.warn > self.pass_:
-            raise ValueError(
-                f"warn ({self.warn}) must be <= pass ({self.pass_}) when higher is better"
-            )
+            raise ValueError(f"warn ({self.warn}) must be <= pass ({self.pass_}) when higher is better")
         if self.direction == "lower" and self.warn < self.pass_:
-            raise ValueError(
-                f"warn ({self.warn}) must be >= pass ({self.pass_}) when lower is better"
-            )
+            raise ValueError(f"warn ({self.warn}) must be >= pass ({self.pass_}) when lower is better")
         return self
 
 
@@ -68,15 +64,60 @@ class RegressionPolicy(_Strict):
     """Gate status contributed when the base commit has no results to compare with."""
 
 
-class JudgeSpec(_Strict):
-    """The LLM judge used in live mode."""
+class ModelCall(_Strict):
+    """A model behind an OpenAI-compatible endpoint, and how to sample it."""
 
     model: str = Field(min_length=1)
-    """Judge model name as the endpoint knows it."""
+    """Model name as the endpoint knows it."""
+    url: str | None = None
+    """Endpoint for this model; default: LLM_URL, then llm.url."""
     temperature: float = Field(default=0.0, ge=0, le=2)
-    """Sampling temperature for judge calls."""
+    """Sampling temperature."""
+    max_tokens: int = Field(default=512, ge=1, le=32_768)
+    """Completion length cap."""
+    seed: int | None = 0
+    """Sampling seed sent to the endpoint (part of the cache key); null sends none."""
+
+
+class JudgeSpec(ModelCall):
+    """The LLM judge used in live mode."""
+
     samples: int = Field(default=1, ge=1, le=20)
     """Judgements per item, averaged (k)."""
+    max_tokens: int = Field(default=256, ge=16, le=32_768)
+    """Room for the JSON verdict and a short reason."""
+
+
+class GeneratorSpec(ModelCall):
+    """The candidate model run on each sample's input in live mode."""
+
+
+class Price(_Strict):
+    """What a model costs, for the report's estimate."""
+
+    prompt_per_mtok: float = Field(ge=0)
+    """USD per million prompt tokens."""
+    completion_per_mtok: float = Field(ge=0)
+    """USD per million completion tokens."""
+
+
+class LLMSettings(_Strict):
+    """How live mode talks to OpenAI-compatible endpoints."""
+
+    url: str | None = None
+    """Default endpoint (`http://host:port` or `.../v1`); the LLM_URL variable wins."""
+    timeout_s: float = Field(default=120.0, gt=0)
+    """Per-request timeout."""
+    concurrency: int = Field(default=8, ge=1, le=1024)
+    """Requests in flight at the start; adapts to the endpoint from there."""
+    max_concurrency: int = Field(default=64, ge=1, le=1024)
+    """Cap for adaptive concurrency."""
+    max_attempts: int = Field(default=8, ge=1, le=50)
+    """Attempts per call for transient failures (429, 5xx, timeouts, dropped connections)."""
+    max_retry_s: float = Field(default=120.0, gt=0)
+    """Longest a single call may spend retrying."""
+    prices: dict[str, Price] = Field(default_factory=dict)
+    """Model -> price, for cost estimates."""
 
 
 class Scenario(_Strict):
@@ -92,6 +133,8 @@ class Scenario(_Strict):
     """Candidate (generator) model whose outputs are judged."""
     judge: JudgeSpec | None = None
     """LLM judge for live mode; dry-run uses the stored ground truth."""
+    generator: GeneratorSpec | None = None
+    """Candidate model to run on each input in live mode; without it the stored outputs are judged."""
     metrics: dict[str, MetricSpec] = Field(min_length=1)
     """Metric name -> thresholds. `latency_s` is read from samples; the rest are judged."""
     regression: RegressionPolicy = RegressionPolicy()
@@ -104,14 +147,10 @@ class Scenario(_Strict):
     def _metric_names_are_plain(cls, metrics: dict[str, MetricSpec]) -> dict[str, MetricSpec]:
         for name, spec in metrics.items():
             if not _PLAIN_NAME.match(name):
-                raise ValueError(
-                    f"metric name {name!r} may use only letters, digits, '_', '.', '-'"
-                )
+                raise ValueError(f"metric name {name!r} may use only letters, digits, '_', '.', '-'")
             bounds = [b for b in (spec.pass_, spec.warn) if b is not None]
             if name != LATENCY_METRIC and any(not 0 <= b <= 1 for b in bounds):
-                raise ValueError(
-                    f"{name}: judged scores lie in 0..1, so thresholds {bounds} cannot be met"
-                )
+                raise ValueError(f"{name}: judged scores lie in 0..1, so thresholds {bounds} cannot be met")
         return metrics
 
     def max_drop(self, metric: str) -> float:
@@ -143,17 +182,26 @@ class Params(_Strict):
     """Scenario name -> definition."""
     gate: GatePolicy = GatePolicy()
     """Gate policy shared by all scenarios."""
+    llm: LLMSettings = LLMSettings()
+    """Endpoint and call policy for live mode."""
+    live: list[str] = Field(default_factory=list)
+    """Scenarios whose live stage `dvc repro` runs (dvc.yaml's `bench-live` matrix)."""
 
     @field_validator("scenarios")
     @classmethod
     def _names_are_path_safe(cls, scenarios: dict[str, Scenario]) -> dict[str, Scenario]:
         for name in scenarios:
             if not _PLAIN_NAME.match(name):
-                raise ValueError(
-                    f"scenario name {name!r} may use only letters, digits, '_', '.', '-'"
-                )
+                raise ValueError(f"scenario name {name!r} may use only letters, digits, '_', '.', '-'")
         return scenarios
 
-    def scenario(self, name: str) -> Scenario:
-        """The named scenario; raises KeyError when absent."""
-        return self.scenarios[name]
+    @model_validator(mode="after")
+    def _live_scenarios_exist_and_have_a_judge(self) -> Params:
+        for name in self.live:
+            if name not in self.scenarios:
+                raise ValueError(f"live: no scenario {name!r}")
+            if self.scenarios[name].judge is None:
+                raise ValueError(f"live: scenario {name!r} has no judge")
+        if self.llm.max_concurrency < self.llm.concurrency:
+            raise ValueError("llm.max_concurrency must be >= llm.concurrency")
+        return self

@@ -77,16 +77,9 @@ def read_dataset(
         if not line.strip():
             continue
         try:
-            line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(
-                Problem(name, number, None, f"not valid UTF-8 (byte {exc.start + 1} of the line)")
-            )
-            continue
-        try:
             sample = Sample.model_validate_json(line)
         except ValidationError as exc:
-            problems.extend(_problems(name, number, exc))
+            problems.extend(_utf8_problem(name, number, line) or _problems(name, number, exc))
             continue
         line_problems = _check_sample(name, number, sample, known, first_line_of)
         problems.extend(line_problems)
@@ -123,6 +116,15 @@ def _check_sample(
             )
         )
     return problems
+
+
+def _utf8_problem(name: str, number: int, line: bytes) -> list[Problem]:
+    """Invalid UTF-8 explained as such (only looked for once a line fails to parse)."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [Problem(name, number, None, f"not valid UTF-8 (byte {exc.start + 1} of the line)")]
+    return []
 
 
 def _problems(name: str, number: int, exc: ValidationError) -> list[Problem]:

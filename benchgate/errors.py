@@ -29,9 +29,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return (
-            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-        )
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
 class BenchgateError(Exception):
@@ -63,3 +61,7 @@ class InfraError(BenchgateError):
 
 class GitError(InfraError):
     """A git command failed or the repository lacks what we need."""
+
+
+class LLMError(InfraError):
+    """The LLM endpoint refused or kept failing; the message names endpoint and model, never a key."""

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchgate import formatting as fmt
+from benchgate.companion import agreement, companion_run
 from benchgate.compare import Pairing, compare_metric, pair, worst_samples
 from benchgate.config import GatePolicy, MetricSpec, Scenario
 from benchgate.metrics import ScoreTable, summarise_table
 from benchgate.outcome import (
+    Agreement,
     BaseRef,
     GateResult,
     HeadRef,
@@ -24,8 +26,8 @@ from benchgate.outcome import (
 )
 from benchgate.results import MetricSummary
 from benchgate.results_store import RunFiles
+from benchgate.status import threshold_status, worst
 
-_RANK: dict[Status, int] = {"pass": 0, "warn": 1, "fail": 2}
 ID_LIST_LIMIT = 50
 UNSCORED_LIST_LIMIT = 20
 REPLY_LIMIT = 500
@@ -43,6 +45,7 @@ class GateInput:
     base_ref: BaseRef
     head_ref: HeadRef
     reproduce: list[str]
+    companion: RunFiles | None = None
 
 
 @dataclass(frozen=True)
@@ -50,26 +53,6 @@ class _Tables:
     head: ScoreTable
     base: ScoreTable | None
     pairing: Pairing | None
-
-
-def worst(*statuses: Status) -> Status:
-    """The most severe status."""
-    return max(statuses, key=_RANK.__getitem__, default="pass")
-
-
-def threshold_status(value: float | None, spec: MetricSpec) -> Status:
-    """pass / warn / fail of a value against its bounds."""
-    if value is None:
-        return "fail"
-
-    def meets(bound: float) -> bool:
-        return value >= bound if spec.direction == "higher" else value <= bound
-
-    if meets(spec.pass_):
-        return "pass"
-    if spec.warn is not None and meets(spec.warn):
-        return "warn"
-    return "fail"
 
 
 def evaluate(gate: GateInput) -> GateResult:
@@ -90,10 +73,7 @@ def evaluate(gate: GateInput) -> GateResult:
         statuses.append(regression.on_missing_baseline)
         reasons.append(f"no baseline to compare with: {gate.base_ref.reason}")
     reliability = _reliability(gate, policy)
-    if (
-        reliability.judgements
-        and reliability.unscored / reliability.judgements > policy.max_unscored
-    ):
+    if reliability.judgements and reliability.unscored / reliability.judgements > policy.max_unscored:
         statuses.append("fail")
         reasons.append(
             f"{reliability.unscored} of {reliability.judgements} judgements are unscored "
@@ -103,9 +83,7 @@ def evaluate(gate: GateInput) -> GateResult:
     status = worst(*statuses)
     most_regressed = []
     if tables.base is not None and tables.pairing is not None:
-        most_regressed = worst_samples(
-            head, tables.base, tables.pairing, gate.scenario.quality_metrics
-        )
+        most_regressed = worst_samples(head, tables.base, tables.pairing, gate.scenario.quality_metrics)
     return GateResult(
         status=status,
         failed=status == "fail" or (status == "warn" and policy.fail_on_warn),
@@ -122,7 +100,20 @@ def evaluate(gate: GateInput) -> GateResult:
         reliability=reliability,
         reasons=reasons,
         reproduce=gate.reproduce,
+        companion=companion_run(gate.companion, gate.scenario, gate.scenario_name)
+        if gate.companion
+        else None,
+        agreement=_agreement(gate),
     )
+
+
+def _agreement(gate: GateInput) -> dict[str, Agreement]:
+    if gate.companion is None or {gate.head.info.mode, gate.companion.info.mode} != {"dry-run", "live"}:
+        return {}
+    judged, truth = (
+        (gate.head, gate.companion) if gate.head.info.mode == "live" else (gate.companion, gate.head)
+    )
+    return agreement(judged, truth, gate.scenario.quality_metrics)
 
 
 def with_excerpts(result: GateResult, excerpts: dict[str, str]) -> GateResult:
@@ -176,17 +167,12 @@ def _metric_result(
     if 0 < summary.n < gate.policy.min_samples:
         status = "fail"
         reasons.append(
-            f"{metric} has only {summary.n} samples with a value; "
-            f"min_samples is {gate.policy.min_samples}"
+            f"{metric} has only {summary.n} samples with a value; min_samples is {gate.policy.min_samples}"
         )
     latency = None
     if summary.mean is not None and summary.p50 is not None and summary.p95 is not None:
         latency = Latency(mean=summary.mean, p50=summary.p50, p95=summary.p95)
-    ci = (
-        None
-        if summary.ci_low is None or summary.ci_high is None
-        else (summary.ci_low, summary.ci_high)
-    )
+    ci = None if summary.ci_low is None or summary.ci_high is None else (summary.ci_low, summary.ci_high)
     threshold = Threshold(
         pass_=spec.pass_,
         warn=spec.warn,
@@ -217,6 +203,7 @@ def _meta(gate: GateInput) -> Meta:
         prompt_version=info.prompt_version,
         model=info.model,
         judge=info.judge,
+        endpoint=info.endpoint,
         base_dataset_sha256=gate.base.info.dataset.sha256 if gate.base else None,
         base_prompt_sha256=gate.base.info.prompt.sha256 if gate.base else None,
     )

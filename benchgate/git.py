@@ -8,9 +8,7 @@ from pathlib import Path
 from benchgate.errors import GitError
 
 
-def run_git(
-    args: list[str], cwd: Path, *, check: bool = True
-) -> subprocess.CompletedProcess[bytes]:
+def run_git(args: list[str], cwd: Path, *, check: bool = True) -> subprocess.CompletedProcess[bytes]:
     """Run git; a failure with `check` raises `GitError` carrying git's own first line."""
     try:
         done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
@@ -18,9 +16,7 @@ def run_git(
         raise GitError("git is not installed or not on PATH") from None
     if check and done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(
-            f"git {' '.join(args)} failed: {message[0] if message else f'exit {done.returncode}'}"
-        )
+        raise GitError(f"git {' '.join(args)} failed: {message[0] if message else f'exit {done.returncode}'}")
     return done
 
 
@@ -84,7 +80,5 @@ def show(sha: str, path: str, cwd: Path) -> bytes | None:
 
 def differs_from_head(paths: list[str], cwd: Path) -> bool:
     """Whether any of `paths` differs from HEAD in the work tree (or is untracked)."""
-    done = run_git(
-        ["status", "--porcelain", "--untracked-files=all", "--", *paths], cwd, check=False
-    )
+    done = run_git(["status", "--porcelain", "--untracked-files=all", "--", *paths], cwd, check=False)
     return bool(done.stdout.strip())

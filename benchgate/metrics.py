@@ -43,27 +43,19 @@ class ScoreTable:
         return column[~np.isnan(column)]
 
 
-def summarise(
-    scores: list[SampleScore], scenario: Scenario, scenario_name: str
-) -> dict[str, MetricSummary]:
+def summarise(scores: list[SampleScore], scenario: Scenario, scenario_name: str) -> dict[str, MetricSummary]:
     """metrics.json content: each configured metric aggregated with its 95% CI."""
-    return summarise_table(
-        ScoreTable.build(scores, list(scenario.metrics)), scenario, scenario_name
-    )
+    return summarise_table(ScoreTable.build(scores, list(scenario.metrics)), scenario, scenario_name)
 
 
-def summarise_table(
-    table: ScoreTable, scenario: Scenario, scenario_name: str
-) -> dict[str, MetricSummary]:
+def summarise_table(table: ScoreTable, scenario: Scenario, scenario_name: str) -> dict[str, MetricSummary]:
     """As `summarise`, from an already built table."""
     summaries = {}
     for name, spec in scenario.metrics.items():
         values = table.values(name)
         missing = len(table.ids) - len(values)
         if len(values) == 0:
-            summaries[name] = MetricSummary(
-                value=None, ci_low=None, ci_high=None, n=0, unscored=missing
-            )
+            summaries[name] = MetricSummary(value=None, ci_low=None, ci_high=None, n=0, unscored=missing)
             continue
         interval = confidence_interval(values, spec.aggregate, CI_LEVEL, f"{scenario_name}/{name}")
         extra = {}

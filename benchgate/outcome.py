@@ -177,10 +177,45 @@ class Meta(_Out):
     """Candidate model."""
     judge: str
     """Judge (`ground truth` or a model)."""
+    endpoint: str | None = None
+    """LLM endpoint of a live run."""
     base_dataset_sha256: str | None = None
     """Dataset digest at base, to show whether it changed."""
     base_prompt_sha256: str | None = None
     """Prompt digest at base."""
+
+
+class CompanionMetric(_Out):
+    """A metric in the other mode."""
+
+    value: float | None
+    """Its aggregate."""
+    status: Status
+    """Its threshold status."""
+
+
+class CompanionRun(_Out):
+    """The other mode's results, shown beside the gated ones (like the pilot's two columns)."""
+
+    mode: str
+    """`dry-run` or `live`."""
+    judge: str
+    """Who judged it."""
+    metrics: dict[str, CompanionMetric]
+    """Per metric."""
+    status: Status
+    """Worst threshold status."""
+
+
+class Agreement(_Out):
+    """How the LLM judge's scores relate to ground truth on the same samples."""
+
+    n: int
+    """Samples with both."""
+    spearman: float | None
+    """Rank correlation (None when a side is constant)."""
+    mean_abs_diff: float
+    """Mean |judge - truth| on the 0..1 scale."""
 
 
 class GateResult(_Out):
@@ -218,3 +253,7 @@ class GateResult(_Out):
     """Every cause of a non-pass status, in plain words."""
     reproduce: list[str] = Field(default_factory=list)
     """Shell commands that reproduce this outcome."""
+    companion: CompanionRun | None = None
+    """The other mode's results at head, when present (not gated)."""
+    agreement: dict[str, Agreement] = Field(default_factory=dict)
+    """LLM judge vs ground truth per metric, when both modes ran."""

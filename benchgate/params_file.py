@@ -30,13 +30,10 @@ class Project:
             if len(names) == 1:
                 return names[0], self.params.scenarios[names[0]]
             raise UsageError(
-                f"{self.params_path} defines several scenarios; "
-                f"pick one with --scenario ({', '.join(names)})"
+                f"{self.params_path} defines several scenarios; pick one with --scenario ({', '.join(names)})"
             )
         if name not in self.params.scenarios:
-            raise UsageError(
-                f"no scenario {name!r} in {self.params_path} (defined: {', '.join(names)})"
-            )
+            raise UsageError(f"no scenario {name!r} in {self.params_path} (defined: {', '.join(names)})")
         return name, self.params.scenarios[name]
 
     def path(self, relative: str) -> Path:
@@ -65,9 +62,7 @@ def read_params(path: Path) -> tuple[Params | None, list[Problem]]:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None, [
-            Problem(
-                shown, None, None, "file not found (run from the project root or pass --params)"
-            )
+            Problem(shown, None, None, "file not found (run from the project root or pass --params)")
         ]
     except OSError as exc:
         return None, [Problem(shown, None, None, f"cannot read: {exc.strerror}")]
@@ -80,13 +75,9 @@ def read_params(path: Path) -> tuple[Params | None, list[Problem]]:
     if problem is not None:
         return None, [problem]
     if document is None:
-        return None, [
-            Problem(shown, 1, None, "file is empty; it needs at least a `scenarios:` mapping")
-        ]
+        return None, [Problem(shown, 1, None, "file is empty; it needs at least a `scenarios:` mapping")]
     if not isinstance(document, Mapping):
-        return None, [
-            Problem(shown, 1, None, "top level must be a mapping with a `scenarios:` key")
-        ]
+        return None, [Problem(shown, 1, None, "top level must be a mapping with a `scenarios:` key")]
     try:
         params = Params.model_validate(_plain(document))
     except ValidationError as exc:
@@ -165,8 +156,6 @@ def _missing_files(shown: str, root: Path, document: Any, params: Params) -> lis
             if not (root / relative).is_file():
                 loc = ["scenarios", name, key]
                 problems.append(
-                    Problem(
-                        shown, line_of(document, loc), ".".join(loc), f"no such file: {relative}"
-                    )
+                    Problem(shown, line_of(document, loc), ".".join(loc), f"no such file: {relative}")
                 )
     return problems

@@ -10,6 +10,7 @@ from benchgate import neutralise as safe
 from benchgate.outcome import GateResult, MetricResult, Status, Verdict
 
 _STATUS: dict[Status, str] = {"pass": "✅ PASS", "warn": "⚠️ WARN", "fail": "❌ FAIL"}
+_ICON: dict[Status, str] = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
 _VERDICT: dict[Verdict, str] = {
     "improved": "▲ improved",
     "unchanged": "= unchanged",
@@ -46,8 +47,7 @@ def render(result: GateResult, max_chars: int | None = None) -> str:
         dropped.append(section.name)
         note = Section(
             "trimmed",
-            f"_Trimmed to fit {max_chars:,} characters: {', '.join(dropped)}. "
-            "gate.json has them all._",
+            f"_Trimmed to fit {max_chars:,} characters: {', '.join(dropped)}. gate.json has them all._",
         )
         text = _join([*sections, note])
         if len(text) <= max_chars:
@@ -66,6 +66,7 @@ def _sections(r: GateResult) -> list[Section]:
         Section("metadata", _metadata(r)),
         Section("results", _results(r)),
         Section("changes", _changes(r)),
+        *([Section("agreement", _agreement(r))] if r.agreement else []),
         Section("samples", _samples(r)),
     ]
     if r.samples.added or r.samples.removed:
@@ -100,14 +101,10 @@ def _metadata(r: GateResult) -> str:
     prompt = f"`{m.prompt_version}` · `{m.prompt.path}` sha256 `{m.prompt.sha256[:12]}`"
     if m.base_dataset_sha256 is not None:
         dataset += " · " + (
-            "unchanged since base"
-            if m.base_dataset_sha256 == m.dataset.sha256
-            else "**changed since base**"
+            "unchanged since base" if m.base_dataset_sha256 == m.dataset.sha256 else "**changed since base**"
         )
         prompt += " · " + (
-            "unchanged since base"
-            if m.base_prompt_sha256 == m.prompt.sha256
-            else "**changed since base**"
+            "unchanged since base" if m.base_prompt_sha256 == m.prompt.sha256 else "**changed since base**"
         )
     head = f"`{r.head.sha[:12]}`" if r.head.sha else "not a git commit"
     if r.head.dirty:
@@ -117,7 +114,8 @@ def _metadata(r: GateResult) -> str:
         f"- **Scenario:** `{r.scenario}` · mode `{r.mode}`",
         f"- **Dataset:** {dataset}",
         f"- **Prompt version:** {prompt}",
-        f"- **Candidate model:** {safe.inline(m.model)} · **Judge:** {safe.inline(m.judge)}",
+        f"- **Candidate model:** {safe.inline(m.model)} · **Judge:** {safe.inline(m.judge)}"
+        + (f" via {safe.inline(m.endpoint)}" if m.endpoint else ""),
         f"- **Base:** {_base(r)} · **Head:** {head}",
     ]
     return "\n".join(lines)
@@ -130,34 +128,58 @@ def _base(r: GateResult) -> str:
 
 
 def _results(r: GateResult) -> str:
-    lines = [
-        "| Metric | Value (95% CI) | Base | Δ vs base (CI) | Verdict | Threshold | Status |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
+    companion = r.companion
+    header = ["Metric", f"{_mode_label(r.mode)} (95% CI)"]
+    if companion is not None:
+        header.append(_mode_label(companion.mode))
+    header += ["Base", "Δ vs base (CI)", "Verdict", "Threshold", "Status"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for name, m in r.metrics.items():
-        label = (
-            name
-            if m.threshold.aggregate == "mean" and m.latency is None
-            else f"{name} ({m.threshold.aggregate})"
-        )
-        value = fmt.value(name, m.value)
-        if m.ci is not None:
-            value += f" [{fmt.value(name, m.ci[0])}, {fmt.value(name, m.ci[1])}]"
-        if m.unscored:
-            value += f" · {m.unscored} unscored"
+        plain = m.threshold.aggregate == "mean" and m.latency is None
+        cells = [name if plain else f"{name} ({m.threshold.aggregate})", _value_cell(name, m)]
+        if companion is not None:
+            other = companion.metrics.get(name)
+            cells.append(f"{fmt.value(name, other.value)} {_ICON[other.status]}" if other else "—")
         delta = fmt.signed(name, m.delta)
         if m.delta_ci is not None:
             delta += f" [{fmt.signed(name, m.delta_ci[0])}, {fmt.signed(name, m.delta_ci[1])}]"
         verdict = _VERDICT[m.verdict]
         if m.p_value is not None and m.verdict in ("improved", "regressed"):
             verdict += f" (p {fmt.p_value(m.p_value)})"
-        lines.append(
-            f"| {label} | {value} | {fmt.value(name, m.base_value)} | {delta} | {verdict} "
-            f"| {_threshold(m)} | {_STATUS[m.status]} |"
-        )
+        cells += [fmt.value(name, m.base_value), delta, verdict, _threshold(m), _STATUS[m.status]]
+        lines.append("| " + " | ".join(cells) + " |")
     policy = "fail-on-warn on" if r.fail_on_warn else "fail-on-warn off"
-    lines.append(f"| **Overall** | | | | | {policy} | **{_STATUS[r.status]}** |")
+    overall = ["**Overall**", ""]
+    if companion is not None:
+        overall.append(f"{_STATUS[companion.status]} (not gated)")
+    overall += ["", "", "", policy, f"**{_STATUS[r.status]}**"]
+    lines.append("| " + " | ".join(overall) + " |")
     return "### Results\n" + "\n".join(lines)
+
+
+def _mode_label(mode: str) -> str:
+    return "Live run (LLM)" if mode == "live" else "Dry-run"
+
+
+def _value_cell(name: str, m: MetricResult) -> str:
+    value = fmt.value(name, m.value)
+    if m.ci is not None:
+        value += f" [{fmt.value(name, m.ci[0])}, {fmt.value(name, m.ci[1])}]"
+    if m.unscored:
+        value += f" · {m.unscored} unscored"
+    return value
+
+
+def _agreement(r: GateResult) -> str:
+    lines = [
+        "### Judge vs ground truth",
+        "| Metric | Spearman ρ | Mean abs. difference | n |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, a in r.agreement.items():
+        rho = "—" if a.spearman is None else f"{a.spearman:.2f}"
+        lines.append(f"| {name} | {rho} | {a.mean_abs_diff:.3f} | {a.n:,} |")
+    return "\n".join(lines)
 
 
 def _threshold(m: MetricResult) -> str:
@@ -189,9 +211,7 @@ def _changes(r: GateResult) -> str:
             continue
         detail = "too few paired samples"
         if m.delta is not None:
-            detail = (
-                f"{fmt.signed(name, m.delta)}, smallest detectable change {fmt.value(name, m.mde)}"
-            )
+            detail = f"{fmt.signed(name, m.delta)}, smallest detectable change {fmt.value(name, m.mde)}"
         lines.append(f"- ? **{name}** inconclusive ({detail}); more samples would settle it.")
     return "\n".join(lines)
 
@@ -213,9 +233,7 @@ def _id_lists(r: GateResult) -> str:
     ):
         if ids:
             more = f" and {count - len(ids):,} more" if count > len(ids) else ""
-            parts.append(
-                f"{label} ({count:,}): " + ", ".join(safe.inline(i, 60) for i in ids) + more
-            )
+            parts.append(f"{label} ({count:,}): " + ", ".join(safe.inline(i, 60) for i in ids) + more)
     return _details("Added and removed sample ids", "\n\n".join(parts))
 
 
@@ -244,7 +262,8 @@ def _reliability(r: GateResult) -> str:
     ]
     if calls.requests or calls.cache_hits:
         retries = ", ".join(f"{k} ×{v}" for k, v in sorted(calls.retries.items())) or "none"
-        lines.append(f"- **Requests:** {calls.requests:,} · retries: {retries}")
+        lines.append(f"- **Requests:** {calls.requests:,} · retried failures by status: {retries}")
+        lines.append(f"- **Judge re-asks** (unreadable replies asked again): {calls.reasks:,}")
         lines.append(f"- **Cache:** {calls.cache_hits:,} hits · {calls.cache_misses:,} misses")
         tokens = f"{calls.prompt_tokens:,} prompt + {calls.completion_tokens:,} completion"
         cost = f" · est. ${calls.cost_usd:.2f}" if calls.cost_usd is not None else ""

@@ -22,6 +22,8 @@ class SampleScore(_Record):
     """Candidate latency for this sample, when known."""
     replies: dict[str, str] = Field(default_factory=dict)
     """Raw judge replies kept for unscored metrics, shown (neutralised) in the report."""
+    output: str | None = None
+    """Output generated in this run (live mode with a generator); else the dataset's is used."""
 
 
 class MetricSummary(_Record):
@@ -69,6 +71,8 @@ class Reliability(_Record):
     """Prompt tokens reported by the endpoint."""
     completion_tokens: int = 0
     """Completion tokens reported by the endpoint."""
+    reasks: int = 0
+    """Judge replies that could not be read and were asked for again."""
     cost_usd: float | None = None
     """Estimated cost when prices are configured."""
 
@@ -94,5 +98,7 @@ class RunInfo(_Record):
     """Candidate model."""
     judge: str
     """`ground truth` or the judge model's name."""
+    endpoint: str | None = None
+    """Base URL of the LLM endpoint used (credentials removed), live mode only."""
     reliability: Reliability = Reliability()
     """Call statistics (live mode)."""

@@ -59,9 +59,7 @@ def read_run(directory: Path, shown: str) -> RunFiles:
 
 def parse_run(scores: bytes, info: bytes, shown: str) -> RunFiles:
     """Parse run files from bytes (the working tree or `git show`)."""
-    return RunFiles(
-        parse_scores(scores, f"{shown}/{SCORES}"), parse_info(info, f"{shown}/{RUN_INFO}")
-    )
+    return RunFiles(parse_scores(scores, f"{shown}/{SCORES}"), parse_info(info, f"{shown}/{RUN_INFO}"))
 
 
 def parse_scores(raw: bytes, shown: str) -> list[SampleScore]:
@@ -75,9 +73,7 @@ def parse_scores(raw: bytes, shown: str) -> list[SampleScore]:
         except ValidationError as exc:
             error = exc.errors(include_url=False)[0]
             field = ".".join(str(part) for part in error["loc"]) or None
-            problems.append(
-                Problem(shown, number, field, f"not a benchgate score record: {error['msg']}")
-            )
+            problems.append(Problem(shown, number, field, f"not a benchgate score record: {error['msg']}"))
     if problems:
         raise InputError(problems)
     return scores
@@ -90,9 +86,7 @@ def parse_info(raw: bytes, shown: str) -> RunInfo:
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         field = ".".join(str(part) for part in error["loc"]) or None
-        raise InputError(
-            [Problem(shown, None, field, f"not a benchgate run file: {error['msg']}")]
-        ) from None
+        raise InputError([Problem(shown, None, field, f"not a benchgate run file: {error['msg']}")]) from None
 
 
 def _replace(path: Path, text: str) -> None:

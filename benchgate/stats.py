@@ -64,17 +64,13 @@ def confidence_interval(values: Floats, statistic: Statistic, level: float, key:
     if statistic == "mean" and n * RESAMPLES > BUDGET:
         half = _z(level) * float(values.std(ddof=1)) / math.sqrt(n)
         return Interval(value, value - half, value + half, "normal approximation")
-    draws, resamples = _resample(
-        n, statistic, key, lambda idx: _aggregate_rows(values[idx], statistic)
-    )
+    draws, resamples = _resample(n, statistic, key, lambda idx: _aggregate_rows(values[idx], statistic))
     tail = (1 - level) / 2
     low, high = np.quantile(draws, [tail, 1 - tail])
     return Interval(value, float(low), float(high), f"bootstrap (B={resamples:,})")
 
 
-def paired_change(
-    head: Floats, base: Floats, statistic: Statistic, alpha: float, key: str
-) -> Change:
+def paired_change(head: Floats, base: Floats, statistic: Statistic, alpha: float, key: str) -> Change:
     """Paired bootstrap of aggregate(head) - aggregate(base) over samples present in both."""
     n = len(head)
     delta = aggregate(head, statistic) - aggregate(base, statistic)
@@ -132,9 +128,7 @@ def _resample(
 def _aggregate_rows(matrix: Floats, statistic: Statistic) -> Floats:
     if statistic == "mean":
         return np.asarray(matrix.mean(axis=1), dtype=np.float64)
-    return np.asarray(
-        np.quantile(matrix, 0.5 if statistic == "p50" else 0.95, axis=1), dtype=np.float64
-    )
+    return np.asarray(np.quantile(matrix, 0.5 if statistic == "p50" else 0.95, axis=1), dtype=np.float64)
 
 
 def _z(level: float) -> float:

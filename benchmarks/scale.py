@@ -23,7 +23,10 @@ def measure(cwd: Path, args: list[str]) -> tuple[float, float, int]:
     """(wall seconds, peak RSS in MiB, exit code) of one benchgate process."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "benchgate", *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, "-m", "benchgate", *args],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
@@ -49,7 +52,8 @@ def prepare(root: Path, n: int) -> None:
 
 
 def main(sizes: list[int]) -> None:
-    print(f"# benchgate scale benchmark · {platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()}")
+    machine = f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()}"
+    print(f"# benchgate scale benchmark · {machine}")
     print(f"{'N':>8} | {'step':<9} | {'wall s':>7} | {'peak RSS MiB':>12}")
     for n in sizes:
         with tempfile.TemporaryDirectory() as temp:
@@ -62,7 +66,11 @@ def main(sizes: list[int]) -> None:
                 assert code in (0, 1), f"{label} exited {code}"
                 total, peak = total + wall, max(peak, rss)
                 print(f"{n:>8} | {label:<9} | {wall:>7.2f} | {rss:>12.0f}")
-            print(f"{n:>8} | {'total':<9} | {total:>7.2f} | {peak:>12.0f}   (dataset {size:.1f} MiB, {total / n * 1e6:.1f} µs/sample)")
+            per_sample = total / n * 1e6
+            print(
+                f"{n:>8} | {'total':<9} | {total:>7.2f} | {peak:>12.0f}   "
+                f"(dataset {size:.1f} MiB, {per_sample:.1f} µs/sample)"
+            )
 
 
 if __name__ == "__main__":

@@ -72,10 +72,9 @@ def example_result(
 
 def lowered(scores: list[SampleScore], metric: str, count: int, by: float) -> list[SampleScore]:
     """The first `count` samples with `metric` lowered by `by`."""
-    changed = []
-    for index, score in enumerate(scores):
-        if index < count:
-            new = {**score.scores, metric: round(score.scores[metric] - by, 6)}
-            score = score.model_copy(update={"scores": new})
-        changed.append(score)
-    return changed
+
+    def lower(score: SampleScore) -> SampleScore:
+        new = {**score.scores, metric: round(score.scores[metric] - by, 6)}
+        return score.model_copy(update={"scores": new})
+
+    return [lower(score) if index < count else score for index, score in enumerate(scores)]

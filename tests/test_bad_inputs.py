@@ -40,9 +40,7 @@ def edit_line(number: int, change: Callable[[dict], object]) -> Callable[[Path],
         lines = path.read_bytes().split(b"\n")
         record = json.loads(lines[number - 1])
         new = change(record)
-        lines[number - 1] = (
-            new if isinstance(new, bytes) else json.dumps(new, ensure_ascii=False).encode()
-        )
+        lines[number - 1] = new if isinstance(new, bytes) else json.dumps(new, ensure_ascii=False).encode()
         path.write_bytes(b"\n".join(lines))
 
     return apply
@@ -79,9 +77,7 @@ def empty_dataset(root: Path) -> None:
 CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     # params.yaml
     "yaml syntax": (
-        edit_params(
-            "coverage:        {pass: 0.88, warn: 0.80}", "coverage: {pass: 0.88, warn: 0.80"
-        ),
+        edit_params("coverage:        {pass: 0.88, warn: 0.80}", "coverage: {pass: 0.88, warn: 0.80"),
         f"{PARAMS}:10",
         "invalid YAML",
     ),
@@ -180,9 +176,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         "duplicate id 's0000001' (first on line 2)",
     ),
     "nan rating": (
-        edit_line(
-            8, lambda r: json.dumps(r).replace('"coverage": ', '"coverage": NaN, "x": ').encode()
-        ),
+        edit_line(8, lambda r: json.dumps(r).replace('"coverage": ', '"coverage": NaN, "x": ').encode()),
         f"{DATASET}:8",
         "finite number",
     ),
@@ -190,9 +184,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         edit_line(
             9,
             lambda r: (
-                json.dumps({**r, "latency_s": 0})
-                .replace('"latency_s": 0', '"latency_s": Infinity')
-                .encode()
+                json.dumps({**r, "latency_s": 0}).replace('"latency_s": 0', '"latency_s": Infinity').encode()
             ),
         ),
         f"{DATASET}:9",
@@ -252,9 +244,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_input_gives_one_located_line_and_exit_2(
-    case: str, pristine: Path, tmp_path: Path
-) -> None:
+def test_bad_input_gives_one_located_line_and_exit_2(case: str, pristine: Path, tmp_path: Path) -> None:
     import shutil
 
     root = tmp_path / "project"
@@ -281,9 +271,7 @@ def test_validate_lists_every_problem_not_just_the_first(pristine: Path, tmp_pat
     done = benchgate(root, "validate")
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert [line.split(": ")[0] for line in lines[:-1]] == [
-        f"{DATASET}:{n}" for n in (5, 6, 10, 19)
-    ]
+    assert [line.split(": ")[0] for line in lines[:-1]] == [f"{DATASET}:{n}" for n in (5, 6, 10, 19)]
     assert lines[-1] == "4 problems in 2 files"
 
 

@@ -60,9 +60,9 @@ def test_ten_samples_losing_coverage_is_a_regression(clone: Path) -> None:
     assert coverage["verdict"] == "regressed"
     assert coverage["delta_ci"][1] < 0
     assert coverage["delta"] == round(-0.2 * 10 / 36, 6)
-    assert {
-        result["metrics"][m]["verdict"] for m in ("accuracy", "coherence", "informativeness")
-    } == {"unchanged"}
+    assert {result["metrics"][m]["verdict"] for m in ("accuracy", "coherence", "informativeness")} == {
+        "unchanged"
+    }
     assert [w["id"] for w in result["worst"]] == sorted(changed)
     assert result["status"] == "fail"
     assert "FAIL" in done.stdout
@@ -77,12 +77,8 @@ def test_reordered_dataset_changes_nothing_and_reports_are_byte_identical(clone:
     assert benchgate(clone, "run").returncode == 0
     commit_all(clone, "head: same samples, new order")
 
-    first = benchgate(
-        clone, "gate", "--base", "HEAD~1", "--report", "first.md", "--json", "first.json"
-    )
-    second = benchgate(
-        clone, "gate", "--base", "HEAD~1", "--report", "second.md", "--json", "second.json"
-    )
+    first = benchgate(clone, "gate", "--base", "HEAD~1", "--report", "first.md", "--json", "first.json")
+    second = benchgate(clone, "gate", "--base", "HEAD~1", "--report", "second.md", "--json", "second.json")
     assert first.returncode == 0, first.stdout + first.stderr
     assert second.returncode == 0
     result = json.loads((clone / "first.json").read_text(encoding="utf-8"))
@@ -104,9 +100,7 @@ def test_base_is_read_from_git_without_any_dvc_cache(clone: Path) -> None:
     assert result["metrics"]["accuracy"]["delta"] == -0.01
 
 
-def test_shallow_clone_missing_the_base_says_how_to_fetch_it(
-    project_origin: Path, tmp_path: Path
-) -> None:
+def test_shallow_clone_missing_the_base_says_how_to_fetch_it(project_origin: Path, tmp_path: Path) -> None:
     full = tmp_path / "work"
     git(tmp_path, "clone", "-q", str(project_origin), str(full))
     base = git(full, "rev-parse", "HEAD")
@@ -125,10 +119,7 @@ def test_shallow_clone_missing_the_base_says_how_to_fetch_it(
     git(shallow, "fetch", "-q", "--depth=1", "origin", base)
     done = benchgate(shallow, "gate", "--base", base)
     assert done.returncode == 1, done.stderr
-    assert (
-        json.loads((shallow / GATE_JSON).read_text())["metrics"]["coverage"]["verdict"]
-        == "regressed"
-    )
+    assert json.loads((shallow / GATE_JSON).read_text())["metrics"]["coverage"]["verdict"] == "regressed"
 
 
 def test_stale_results_are_refused(clone: Path) -> None:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from benchgate.config import GatePolicy, MetricSpec, Scenario
-from benchgate.gate import GateInput, evaluate, threshold_status
+from benchgate.gate import GateInput, evaluate
 from benchgate.outcome import BaseRef, HeadRef
 from benchgate.results import FileRef, RunInfo, SampleScore
 from benchgate.results_store import RunFiles
+from benchgate.status import threshold_status
 
 REF = FileRef(path="d.jsonl", sha256="0" * 64)
 
@@ -25,9 +26,7 @@ def scenario(**regression: object) -> Scenario:
     )
 
 
-def run(
-    scores: dict[str, float], latency: float = 180.0, unscored: set[str] = frozenset()
-) -> RunFiles:  # type: ignore[assignment]
+def run(scores: dict[str, float], latency: float = 180.0, unscored: set[str] = frozenset()) -> RunFiles:  # type: ignore[assignment]
     records = [
         SampleScore(
             id=i,
@@ -50,9 +49,7 @@ def run(
     return RunFiles(records, info)
 
 
-def gate(
-    head: RunFiles, base: RunFiles | None, policy: GatePolicy | None = None, **regression: object
-):  # type: ignore[no-untyped-def]
+def gate(head: RunFiles, base: RunFiles | None, policy: GatePolicy | None = None, **regression: object):  # type: ignore[no-untyped-def]
     return evaluate(
         GateInput(
             scenario_name="s",
@@ -128,9 +125,7 @@ def test_missing_baseline_warns_by_default_and_never_passes_silently() -> None:
 
 
 def test_fail_on_warn_turns_warn_into_a_failure() -> None:
-    result = gate(
-        run(uniform(0.85)), run(uniform(0.85)), GatePolicy(min_samples=5, fail_on_warn=True)
-    )
+    result = gate(run(uniform(0.85)), run(uniform(0.85)), GatePolicy(min_samples=5, fail_on_warn=True))
     assert result.status == "warn" and result.failed
 
 

@@ -42,9 +42,7 @@ def test_block_cannot_be_closed_by_its_content() -> None:
 
 
 def test_our_commands_stay_copyable_but_never_carry_the_marker() -> None:
-    rendered = safe.block(
-        "dvc repro bench@x-dry-run\n<!-- benchgate:x -->", language="bash", ours=True
-    )
+    rendered = safe.block("dvc repro bench@x-dry-run\n<!-- benchgate:x -->", language="bash", ours=True)
     assert "bench@x-dry-run" in rendered
     assert "<!-- benchgate" not in rendered
 

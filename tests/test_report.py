@@ -3,7 +3,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from markdown_it import MarkdownIt
 
 from benchgate.outcome import GateResult
@@ -26,9 +25,7 @@ def check_golden(name: str, text: str) -> None:
     path = GOLDEN / name
     if os.environ.get("BENCHGATE_UPDATE_GOLDEN"):
         path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), (
-        f"{name} differs; BENCHGATE_UPDATE_GOLDEN=1 rewrites it"
-    )
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs; BENCHGATE_UPDATE_GOLDEN=1 rewrites it"
 
 
 def inline_tokens(text: str) -> list[object]:
@@ -80,8 +77,7 @@ def test_report_renders_from_gate_json_alone() -> None:
 def test_hostile_model_text_is_neutralised() -> None:
     _, scores, _ = example_scores()
     hostile_ids = [
-        s.model_copy(update={"id": f"{s.id}|@someone"}) if i == 0 else s
-        for i, s in enumerate(scores)
+        s.model_copy(update={"id": f"{s.id}|@someone"}) if i == 0 else s for i, s in enumerate(scores)
     ]
     head = lowered(hostile_ids, "coverage", len(HOSTILE) + 1, 0.2)
     head[1] = SampleScore(

@@ -44,7 +44,9 @@ def gate_scenario(
     name, spec = project.scenario(scenario)
     results_dir = project.results_dir(name, mode)
     head = read_run(project.root / results_dir, results_dir)
-    _refuse_stale(project, head, results_dir, spec.dataset, spec.prompt)
+    stale = _staleness(project, head, spec.dataset, spec.prompt)
+    if stale:
+        raise InputError([Problem(f"{results_dir}/run.json", None, None, stale)])
     baseline = find_baseline(project.root, results_dir, base)
     policy = project.params.gate
     if fail_on_warn is not None:
@@ -58,10 +60,15 @@ def gate_scenario(
         base=baseline.files,
         base_ref=baseline.ref,
         head_ref=head_ref,
-        reproduce=_reproduce(project, name, mode, head_ref.sha, baseline.ref.sha),
+        reproduce=_reproduce(project, name, mode, head, (head_ref.sha, baseline.ref.sha)),
+        companion=_companion(project, name, mode, spec.dataset, spec.prompt),
     )
     result = evaluate(gate_input)
-    result = with_excerpts(result, _excerpts(project, spec.dataset, {w.id for w in result.worst}))
+    generated = {s.id: s.output for s in head.scores if s.output is not None}
+    wanted = {w.id for w in result.worst}
+    excerpts = {i: generated[i] for i in wanted if i in generated}
+    excerpts |= _excerpts(project, spec.dataset, wanted - set(excerpts))
+    result = with_excerpts(result, excerpts)
     out = project.root / REPORTS / name / mode
     json_path = json_path or out / "gate.json"
     report_path = report_path or out / "report.md"
@@ -72,16 +79,25 @@ def gate_scenario(
     return GateOutcome(result, json_path, report_path)
 
 
-def _refuse_stale(
-    project: Project, head: RunFiles, results_dir: str, dataset: str, prompt: str
-) -> None:
-    for recorded, relative in ((head.info.dataset, dataset), (head.info.prompt, prompt)):
+def _staleness(project: Project, run: RunFiles, dataset: str, prompt: str) -> str | None:
+    """Why results no longer match the dataset or prompt, if they do not."""
+    for recorded, relative in ((run.info.dataset, dataset), (run.info.prompt, prompt)):
         if file_ref(project.root, relative).sha256 != recorded.sha256:
-            message = (
+            return (
                 f"results are stale: {relative} changed since they were computed; "
                 "run `dvc repro` or `benchgate run`"
             )
-            raise InputError([Problem(f"{results_dir}/run.json", None, None, message)])
+    return None
+
+
+def _companion(project: Project, name: str, mode: str, dataset: str, prompt: str) -> RunFiles | None:
+    """The other mode's results, when present and computed from the same files."""
+    other = "live" if mode == "dry-run" else "dry-run"
+    directory = project.results_dir(name, other)
+    if not (project.root / directory / "run.json").is_file():
+        return None
+    files = read_run(project.root / directory, directory)
+    return None if _staleness(project, files, dataset, prompt) else files
 
 
 def _head_ref(root: Path, results_dir: str) -> HeadRef:
@@ -116,13 +132,16 @@ def _excerpts(project: Project, dataset: str, ids: set[str]) -> dict[str, str]:
 
 
 def _reproduce(
-    project: Project, name: str, mode: str, head: str | None, base: str | None
+    project: Project, name: str, mode: str, head: RunFiles, shas: tuple[str | None, str | None]
 ) -> list[str]:
-    commands = [f"git checkout {head}"] if head else []
+    head_sha, base_sha = shas
+    commands = [f"git checkout {head_sha}"] if head_sha else []
+    env = f"LLM_URL={shlex.quote(head.info.endpoint)} " if mode == "live" and head.info.endpoint else ""
     if (project.root / "dvc.yaml").is_file():
-        commands.append(f"dvc repro {shlex.quote(f'bench@{name}-{mode}')}")
+        stage = f"bench@{name}-{mode}" if mode == "dry-run" else f"bench-live@{name}-{mode}"
+        commands.append(f"{env}dvc repro {shlex.quote(stage)}")
     else:
-        commands.append(f"benchgate run --scenario {shlex.quote(name)} --mode {mode}")
-    base_flag = f" --base {base}" if base else ""
+        commands.append(f"{env}benchgate run --scenario {shlex.quote(name)} --mode {mode}")
+    base_flag = f" --base {base_sha}" if base_sha else ""
     commands.append(f"benchgate gate --scenario {shlex.quote(name)} --mode {mode}{base_flag}")
     return commands

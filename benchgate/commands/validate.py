@@ -33,9 +33,7 @@ def validate(paths: list[Path]) -> Validation:
         problems += found
         files += 1
         for spec in parsed.scenarios.values() if parsed else []:
-            metrics = (metrics or []) + [
-                m for m in spec.quality_metrics if m not in (metrics or [])
-            ]
+            metrics = (metrics or []) + [m for m in spec.quality_metrics if m not in (metrics or [])]
             if (params.parent / spec.dataset).is_file():
                 problems += read_dataset(
                     params.parent / spec.dataset, spec.quality_metrics, shown=spec.dataset

@@ -1,0 +1,137 @@
+"""A live run: generate (when the scenario has a generator), then judge every metric of every sample."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchgate.config import GeneratorSpec, JudgeSpec, Scenario
+from benchgate.dataset import Sample
+from benchgate.llm.client import ChatClient
+from benchgate.llm.judge import FormatNegotiator, Judgement, judge_messages, judge_once
+from benchgate.llm.progress import Progress
+from benchgate.llm.prompt import render_input, render_prompt
+from benchgate.results import SampleScore
+
+NO_OUTPUT = "no output to judge"
+
+
+@dataclass(frozen=True)
+class LivePlan:
+    """What to call, where."""
+
+    scenario: Scenario
+    judge: JudgeSpec
+    judge_url: str
+    generator: GeneratorSpec | None
+    generator_url: str | None
+    template: str
+    prompt_path: str
+
+    def calls(self, samples: int) -> int:
+        """Calls a run of `samples` makes when every reply is readable."""
+        per_sample = len(self.scenario.quality_metrics) * self.judge.samples + (1 if self.generator else 0)
+        return samples * per_sample
+
+
+@dataclass
+class _Run:
+    plan: LivePlan
+    client: ChatClient
+    progress: Progress
+    negotiator: FormatNegotiator
+    reasks: int = 0
+    results: dict[str, SampleScore] = field(default_factory=dict)
+
+
+async def run_live(
+    plan: LivePlan, samples: list[Sample], client: ChatClient, progress: Progress, *, workers: int
+) -> tuple[list[SampleScore], int]:
+    """(scores in dataset order, judge re-asks).
+
+    A fatal error stops every worker; calls that finished stay in the cache for the next run.
+    """
+    run = _Run(plan, client, progress, FormatNegotiator(client.cache))
+    queue: asyncio.Queue[Sample] = asyncio.Queue()
+    for sample in samples:
+        queue.put_nowait(sample)
+
+    async def worker() -> None:
+        while not queue.empty():
+            sample = queue.get_nowait()
+            run.results[sample.id] = await _score_sample(run, sample)
+
+    tasks = [asyncio.create_task(worker()) for _ in range(max(1, min(workers, len(samples))))]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return [run.results[s.id] for s in samples], run.reasks
+
+
+async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
+    plan = run.plan
+    output, latency, generated = sample.output, sample.latency_s, None
+    if plan.generator is not None and plan.generator_url is not None:
+        generated, latency = await _generate(run, plan.generator, plan.generator_url, sample)
+        output = generated
+    metrics = plan.scenario.quality_metrics
+    if not output or not output.strip():
+        run.progress.advance(len(metrics) * plan.judge.samples)
+        unscored = dict.fromkeys(metrics, NO_OUTPUT)
+        return SampleScore(id=sample.id, unscored=unscored, latency_s=latency, output=generated)
+    source = render_input(sample.input)
+    asks = []
+    for metric in metrics:
+        description = plan.scenario.metrics[metric].description
+        messages = judge_messages(metric, description, source, output, sample.reference)
+        asks += [_judge(run, messages, repeat) for repeat in range(plan.judge.samples)]
+    judgements = await asyncio.gather(*asks)
+    scores, unscored, replies = {}, {}, {}
+    k = plan.judge.samples
+    for index, metric in enumerate(metrics):
+        mine = judgements[index * k : (index + 1) * k]
+        run.reasks += sum(j.reasks for j in mine)
+        readable = [j.score for j in mine if j.score is not None]
+        if readable:
+            scores[metric] = round(sum(readable) / len(readable), 6)
+        else:
+            unscored[metric] = mine[0].reason or "unscored"
+            replies[metric] = mine[0].raw or ""
+    return SampleScore(
+        id=sample.id, scores=scores, unscored=unscored, latency_s=latency, replies=replies, output=generated
+    )
+
+
+async def _generate(run: _Run, spec: GeneratorSpec, url: str, sample: Sample) -> tuple[str, float]:
+    prompt = render_prompt(run.plan.template, sample.input, shown=run.plan.prompt_path, sample_id=sample.id)
+    payload: dict[str, Any] = {
+        "model": spec.model,
+        "messages": [{"role": "user", "content": prompt}],
+        "temperature": spec.temperature,
+        "max_tokens": spec.max_tokens,
+    }
+    if spec.seed is not None:
+        payload["seed"] = spec.seed
+    reply = await run.client.complete(url, payload)
+    run.progress.advance()
+    return reply.content, reply.latency_s
+
+
+async def _judge(run: _Run, messages: list[dict[str, str]], repeat: int) -> Judgement:
+    plan = run.plan
+    judgement = await judge_once(
+        run.client, run.negotiator, plan.judge, plan.judge_url, messages, repeat=repeat
+    )
+    run.progress.advance()
+    return judgement
+
+
+def default_cache_path(root: Path) -> Path:
+    """Where responses are cached unless told otherwise."""
+    return root / ".benchgate" / "cache.sqlite"

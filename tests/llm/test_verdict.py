@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+
+from benchgate.llm.verdict import read_verdict
+
+
+@pytest.mark.parametrize(
+    ("reply", "score"),
+    [
+        ('{"score": 4, "reason": "fine"}', 4.0),
+        ('```json\n{"score": 5, "reason": "all posts"}\n```', 5.0),
+        ('Sure! Here is my verdict: {"score": 3, "reason": "missed {one} post"} Thanks.', 3.0),
+        ('{"score": 2, "reason": "a"} ... actually {"score": 4, "reason": "b"}', 4.0),
+        ('{"score": "4", "reason": "string score"}', 4.0),
+        ('{"score": 4, "reas', 4.0),
+        ('{"reason": "quote \\" inside", "score": 1}', 1.0),
+    ],
+)
+def test_readable_replies(reply: str, score: float) -> None:
+    verdict = read_verdict(reply)
+    assert verdict.score == score
+    assert verdict.normalised == (score - 1) / 4
+
+
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [
+        ("The digest looks fine, I'd say four out of five.", "no JSON object with a score"),
+        ('{"score": 7, "reason": "great"}', "score 7 is outside 1..5"),
+        ('{"score": 0}', "score 0 is outside 1..5"),
+        ('{"score": "high"}', "score is not a number"),
+        ("   ", "empty reply"),
+    ],
+)
+def test_unreadable_replies_are_unscored_not_wrong(reply: str, problem: str) -> None:
+    verdict = read_verdict(reply)
+    assert verdict.score is None
+    assert verdict.normalised is None
+    assert verdict.problem is not None and verdict.problem.startswith(problem)
