@@ -40,9 +40,7 @@ def commit_all(cwd: Path, message: str) -> str:
     return git(cwd, "rev-parse", "HEAD")
 
 
-def benchgate(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def benchgate(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The CLI as a user runs it: a separate process, real exit code, real stderr."""
     return subprocess.run(
         [sys.executable, "-m", "benchgate", *args],
