@@ -75,7 +75,7 @@ def tool_env() -> dict[str, str]:
     return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
 
 
-def dvc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def dvc(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Real `dvc`, run the way a user runs it."""
     return subprocess.run(
         [sys.executable, "-m", "dvc", *args],
@@ -83,7 +83,7 @@ def dvc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=False,
-        env=tool_env(),
+        env={**tool_env(), **(env or {})},
     )
 
 

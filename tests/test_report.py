@@ -8,7 +8,7 @@ from markdown_it import MarkdownIt
 from benchgate.outcome import GateResult
 from benchgate.report import marker, render
 from benchgate.results import SampleScore
-from tests.reporting import example_result, example_scores, lowered
+from tests.reporting import as_judged, example_result, example_scores, live_info, lowered
 
 GOLDEN = Path(__file__).parent / "golden"
 ALLOWED_HTML = ("<!-- benchgate:", "<details><summary>", "</details>", "<sub>", "</sub>")
@@ -103,3 +103,17 @@ def test_trimming_keeps_verdict_and_table_and_says_what_went() -> None:
     assert "Worst-regressed samples" not in trimmed
     assert "Trimmed to fit" in trimmed and "worst-regressed samples" in trimmed
     assert_inert(trimmed)
+
+
+def test_live_report_with_dry_run_beside_it_matches_golden() -> None:
+    _, truth, outputs = example_scores()
+    judged = as_judged(truth)
+    result = example_result(judged, judged, outputs, info=live_info(), companion=truth)
+    assert result.companion is not None and result.companion.mode == "dry-run"
+    assert set(result.agreement) == {"coverage", "accuracy", "coherence", "informativeness"}
+    assert result.agreement["coherence"].n == 35
+    text = render(result)
+    assert "| Metric | Live run (LLM) (95% CI) | Dry-run |" in text
+    assert "retried failures by status: 503 ×2, reset ×1" in text
+    assert_inert(text)
+    check_golden("live.md", text)

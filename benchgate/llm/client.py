@@ -91,6 +91,7 @@ class ChatClient:
         self.cache = cache
         self.stats = CallStats()
         self._answered = False
+        self._fatal: LLMError | None = None
         headers = {"User-Agent": f"benchgate/{__version__}"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -139,6 +140,8 @@ class ChatClient:
 
     async def _send(self, url: str, payload: dict[str, Any]) -> Reply:
         async with self.limiter.slot():
+            if self._fatal is not None:
+                raise self._fatal  # one refusal is enough: send nothing more
             in_flight = self.limiter.in_flight
             self.stats.requests += 1
             started = time.perf_counter()
@@ -189,7 +192,7 @@ class ChatClient:
             raise UnsupportedResponseFormat(detail)
         where = f"LLM endpoint {shown_url(url)} (model {payload.get('model')!r})"
         if code == "insufficient_quota":
-            raise LLMError(f"{where}: insufficient quota ({detail}); add credit or use another key")
+            raise self._fail(f"{where}: insufficient quota ({detail}); add credit or use another key")
         if status in RETRYABLE_STATUS or status >= 500:
             if status == 429:
                 self.limiter.overloaded(in_flight)
@@ -201,7 +204,11 @@ class ChatClient:
             403: "the key may not use this model",
             404: "check the model name and LLM_URL",
         }.get(status, "the request was rejected")
-        raise LLMError(f"{where}: HTTP {status} {detail} ({hint})")
+        raise self._fail(f"{where}: HTTP {status} {detail} ({hint})")
+
+    def _fail(self, message: str) -> LLMError:
+        self._fatal = LLMError(message)
+        return self._fatal
 
     def _count_retry(self, kind: str) -> None:
         self.stats.retries[kind] += 1

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from benchgate.config import JudgeSpec
 from benchgate.llm.cache import ResponseCache
-from benchgate.llm.client import ChatClient, UnsupportedResponseFormat
+from benchgate.llm.client import ChatClient, Reply, UnsupportedResponseFormat
 from benchgate.llm.verdict import read_verdict
 
 MODES = ("json_schema", "json_object", "text")
@@ -65,26 +67,45 @@ class Judgement:
 
 
 class FormatNegotiator:
-    """Which `response_format` each endpoint and model accepts, learned once and remembered."""
+    """Which `response_format` each endpoint and model accepts: found once, then remembered.
+
+    Until a mode is confirmed, calls to that endpoint go one at a time, so a server that
+    rejects structured output answers one error, not one per concurrent call.
+    """
 
     def __init__(self, cache: ResponseCache | None) -> None:
         self._cache = cache
-        self._modes: dict[str, str] = {}
+        self._confirmed: dict[str, str] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
-    def mode(self, endpoint_model: str) -> str:
-        """The richest mode not yet rejected."""
-        if endpoint_model not in self._modes:
-            stored = self._cache.format_mode(endpoint_model) if self._cache else None
-            self._modes[endpoint_model] = stored if stored in MODES else MODES[0]
-        return self._modes[endpoint_model]
+    async def send(self, endpoint_model: str, ask: Callable[[str], Awaitable[Reply]]) -> Reply:
+        """Ask in the richest accepted mode, negotiating it first if needed."""
+        mode = self._known(endpoint_model)
+        if mode is None:
+            async with self._locks.setdefault(endpoint_model, asyncio.Lock()):
+                mode = self._known(endpoint_model)
+                if mode is None:
+                    return await self._negotiate(endpoint_model, ask)
+        return await ask(mode)
 
-    def downgrade(self, endpoint_model: str, rejected: str) -> None:
-        """Step below a rejected mode (idempotent when many calls learn it at once)."""
-        current = MODES.index(self.mode(endpoint_model))
-        chosen = MODES[max(current, min(MODES.index(rejected) + 1, len(MODES) - 1))]
-        self._modes[endpoint_model] = chosen
-        if self._cache is not None:
-            self._cache.remember_format(endpoint_model, chosen)
+    async def _negotiate(self, endpoint_model: str, ask: Callable[[str], Awaitable[Reply]]) -> Reply:
+        for mode in MODES:
+            try:
+                reply = await ask(mode)
+            except UnsupportedResponseFormat:
+                continue  # the last mode sends no response_format, so it is never rejected
+            self._confirmed[endpoint_model] = mode
+            if self._cache is not None:
+                self._cache.remember_format(endpoint_model, mode)
+            return reply
+        raise AssertionError("plain text cannot be rejected as a response format")
+
+    def _known(self, endpoint_model: str) -> str | None:
+        if endpoint_model not in self._confirmed and self._cache is not None:
+            stored = self._cache.format_mode(endpoint_model)
+            if stored in MODES:
+                self._confirmed[endpoint_model] = stored
+        return self._confirmed.get(endpoint_model)
 
 
 def rubric(metric: str, description: str | None) -> str:
@@ -141,36 +162,31 @@ async def judge_once(
     repeat: int,
 ) -> Judgement:
     """Ask; if the reply cannot be read, ask once more; then score or leave unscored."""
-    endpoint_model = f"{url}|{spec.model}"
-    reasks, reply_text = 0, ""
-    problem = "no reply"
-    while reasks <= 1:
-        mode = negotiator.mode(endpoint_model)
-        payload: dict[str, Any] = {
-            "model": spec.model,
-            "messages": messages,
-            "temperature": spec.temperature,
-            "max_tokens": spec.max_tokens,
-        }
-        if spec.seed is not None:
-            payload["seed"] = spec.seed + repeat
-        fmt = response_format(mode)
-        if fmt is not None:
-            payload["response_format"] = fmt
-        try:
-            reply = await client.complete(url, payload, {"repeat": repeat})
-        except UnsupportedResponseFormat:
-            negotiator.downgrade(endpoint_model, mode)
-            continue
-        reply_text = reply.content
+    problem, reply_text = "no reply", ""
+    for asked in range(2):
+
+        def ask(mode: str, conversation: list[dict[str, str]] = messages) -> Awaitable[Reply]:
+            payload: dict[str, Any] = {
+                "model": spec.model,
+                "messages": conversation,
+                "temperature": spec.temperature,
+                "max_tokens": spec.max_tokens,
+            }
+            if spec.seed is not None:
+                payload["seed"] = spec.seed + repeat
+            fmt = response_format(mode)
+            if fmt is not None:
+                payload["response_format"] = fmt
+            return client.complete(url, payload, {"repeat": repeat})
+
+        reply_text = (await negotiator.send(f"{url}|{spec.model}", ask)).content
         verdict = read_verdict(reply_text)
         if verdict.normalised is not None:
-            return Judgement(verdict.normalised, verdict.reason, reasks=reasks)
+            return Judgement(verdict.normalised, verdict.reason, reasks=asked)
         problem = verdict.problem or "unreadable"
         messages = [
             *messages,
             {"role": "assistant", "content": reply_text},
             {"role": "user", "content": REASK.format(problem=problem)},
         ]
-        reasks += 1
-    return Judgement(None, f"judge reply unreadable: {problem}", raw=reply_text, reasks=reasks - 1)
+    return Judgement(None, f"judge reply unreadable: {problem}", raw=reply_text, reasks=1)
