@@ -74,7 +74,8 @@ def test_faulty_endpoint_loses_nothing_and_retries_match_the_server(tmp_path: Pa
 def test_killed_run_resumes_without_repeating_finished_calls(tmp_path: Path) -> None:
     write_project(tmp_path, 150)
     total_calls = 150 * len(METRICS)
-    with FakeOpenAIServer(FakeConfig(seed=4, models=(JUDGE,), service_time_s=0.02)) as server:
+    slow = FakeConfig(seed=4, models=(JUDGE,), service_time_s=0.02, capacity=4, overload="queue")
+    with FakeOpenAIServer(slow) as server:
         env = {**tool_env(), "LLM_URL": server.url}
         process = subprocess.Popen(
             [sys.executable, "-m", "benchgate", "run", "--mode", "live"],
@@ -85,8 +86,11 @@ def test_killed_run_resumes_without_repeating_finished_calls(tmp_path: Path) -> 
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if (tmp_path / CACHE).exists() and cached_replies(tmp_path) >= total_calls // 2:
-                break
+            try:
+                if cached_replies(tmp_path) >= total_calls // 2:
+                    break
+            except sqlite3.OperationalError:
+                pass  # the run has not created the cache yet
             time.sleep(0.05)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()

@@ -21,10 +21,17 @@ CREATE TABLE IF NOT EXISTS formats (endpoint_model TEXT PRIMARY KEY, mode TEXT N
 """
 
 
-def cache_key(request: dict[str, Any]) -> str:
-    """sha256 of the canonical JSON of what determines the answer."""
-    canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def canonical(payload: dict[str, Any]) -> bytes:
+    """The request body as sent: sorted keys, no spaces, so equal requests are equal bytes."""
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def cache_key(body: bytes, extra: dict[str, Any]) -> str:
+    """sha256 over the body and what else changes the answer without being sent (repeat index)."""
+    digest = hashlib.sha256(body)
+    if extra:
+        digest.update(b"\0" + canonical(extra))
+    return digest.hexdigest()
 
 
 class ResponseCache:

@@ -8,8 +8,9 @@ it and probes above it ever more rarely. 503s (often unrelated faults) shrink it
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 FIRST_PROBE_AFTER = 50
 """Successes at the settled limit before trying one more request in flight."""
@@ -26,21 +27,41 @@ class AdaptiveLimiter:
         self.ceiling: int | None = None
         self._probe_after = FIRST_PROBE_AFTER
         self._since_change = 0
-        self._ready = asyncio.Condition()
+        self._waiting: deque[asyncio.Future[None]] = deque()
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        """Hold one request slot for the duration of the block."""
-        async with self._ready:
-            await self._ready.wait_for(lambda: self.in_flight < int(self.limit))
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
+        """Hold one request slot for the duration of the block (first come, first served)."""
+        if self.in_flight >= int(self.limit) or self._waiting:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if not waiter.cancelled() and waiter.done():
+                    self._release()  # handed a slot just as we were cancelled: pass it on
+                with suppress(ValueError):
+                    self._waiting.remove(waiter)
+                raise
+        else:
+            self._acquire()
         try:
             yield
         finally:
-            async with self._ready:
-                self.in_flight -= 1
-                self._ready.notify_all()
+            self._release()
+
+    def _acquire(self) -> None:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+
+    def _release(self) -> None:
+        """Free a slot and hand as many as the current limit allows to waiters, in order."""
+        self.in_flight -= 1
+        while self._waiting and self.in_flight < int(self.limit):
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                self._acquire()
+                waiter.set_result(None)
 
     def succeeded(self) -> None:
         """A request was served: grow (fast before the first push-back, then by probing)."""
