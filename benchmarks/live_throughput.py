@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -61,7 +62,7 @@ def server_stats(url: str) -> dict[str, object]:
         return dict(json.loads(response.read()))
 
 
-async def judge_calls(url: str, calls: int, cache_dir: Path) -> tuple[float, float, ChatClient]:
+async def judge_calls(url: str, calls: int, cache_dir: Path) -> tuple[float, float]:
     settings = LLMSettings()
     samples = [
         Sample(id=f"s{i:05d}", input={"posts": [{"text": f"Новость {i}"}]}, output=f"Дайджест {i}")
@@ -76,24 +77,28 @@ async def judge_calls(url: str, calls: int, cache_dir: Path) -> tuple[float, flo
         cache=ResponseCache(cache_dir / "cache.sqlite"),
     )
     wall, cpu = time.perf_counter(), time.process_time()
-    with open("/dev/null", "w") as quiet:
-        await run_live(plan, samples, client, PlainProgress(calls, lambda: 0, quiet), workers=settings.max_concurrency)
+    with open(os.devnull, "w") as quiet:
+        progress = PlainProgress(calls, lambda: 0, quiet)
+        await run_live(plan, samples, client, progress, workers=settings.max_concurrency)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     await client.aclose()
-    return wall, cpu, client
+    return wall, cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
     calls = parser.parse_args().calls
-    print(f"# live throughput · {calls} judge calls · service time {SERVICE_S * 1000:.0f} ms · default llm settings")
-    print("scenario | capacity | overload | ideal s | actual s | efficiency | client CPU ms/request | 429 share | peak in flight")
+    print(
+        f"# live throughput · {calls} judge calls · {SERVICE_S * 1000:.0f} ms service · default llm settings"
+    )
+    columns = "ideal s | actual s | efficiency | client CPU ms/request | 429 share | peak in flight"
+    print(f"scenario | capacity | overload | {columns}")
     for name, (capacity, overload) in SCENARIOS.items():
         server, url = start_server(capacity, overload)
         try:
             with tempfile.TemporaryDirectory() as temp:
-                wall, cpu, client = asyncio.run(judge_calls(url, calls, Path(temp)))
+                wall, cpu = asyncio.run(judge_calls(url, calls, Path(temp)))
             stats = server_stats(url)
         finally:
             server.terminate()
