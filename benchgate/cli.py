@@ -180,6 +180,120 @@ def validate(paths: tuple[Path, ...]) -> int:
     return EXIT_OK
 
 
+@cli.command()
+@params_option
+@click.option(
+    "--scenario",
+    "-s",
+    "scenarios",
+    multiple=True,
+    metavar="NAME",
+    envvar="BENCHGATE_SCENARIOS",
+    help="Scenario to run (repeatable; env: space-separated). Default: all in params.yaml.",
+)
+@click.option(
+    "--mode",
+    type=MODES,
+    default="dry-run",
+    show_default=True,
+    envvar="BENCHGATE_MODE",
+    help="dry-run (stored ground truth) or live (LLM judge; needs LLM_URL).",
+)
+@click.option(
+    "--base",
+    metavar="REV",
+    envvar="BENCHGATE_BASE",
+    help="Commit to compare with. Default: the PR's base via merge-base, or the commit before a push.",
+)
+@click.option(
+    "--fail-on-warn/--no-fail-on-warn",
+    default=None,
+    envvar="BENCHGATE_FAIL_ON_WARN",
+    help="Fail on an overall warn (default: gate.fail_on_warn in params.yaml).",
+)
+@click.option(
+    "--comment/--no-comment",
+    default=True,
+    show_default=True,
+    envvar="BENCHGATE_COMMENT",
+    help="Upsert the sticky PR comment (needs GITHUB_TOKEN with pull-requests: write).",
+)
+@click.option(
+    "--comment-author",
+    metavar="LOGIN",
+    envvar="BENCHGATE_COMMENT_AUTHOR",
+    help="Login that owns the sticky comment when not a bot (e.g. a personal access token's user).",
+)
+def ci(
+    params: Path,
+    scenarios: tuple[str, ...],
+    mode: str,
+    base: str | None,
+    fail_on_warn: bool | None,
+    comment: bool,
+    comment_author: str | None,
+) -> int:
+    """What the GitHub Action runs: run each scenario, gate it, publish the report.
+
+    Reads GITHUB_EVENT_PATH and GITHUB_* for the pull request and its base (fetched into
+    shallow clones), runs the stages (`dvc repro` when dvc.yaml defines them), gates
+    against the base, appends the report to $GITHUB_STEP_SUMMARY, sets $GITHUB_OUTPUT
+    (status, report-path, gate-json, comment-url), annotates failing and warning metrics,
+    and upserts one sticky comment per scenario on the PR. Without permission to comment
+    it warns and keeps the gate's exit code. Outside GitHub Actions it runs and gates only.
+    """
+    from benchgate.commands.ci import CIOptions, run_ci
+
+    names = [name for item in scenarios for name in item.replace(",", " ").split()]
+    options = CIOptions(
+        params=params,
+        scenarios=names,
+        mode=mode,  # type: ignore[arg-type]
+        base=base,
+        fail_on_warn=fail_on_warn,
+        comment=comment,
+        comment_author=comment_author,
+    )
+    outcome = run_ci(options)
+    for gate in outcome.gates.values():
+        _print_gate(gate)
+    for url in outcome.comment_urls.values():
+        click.echo(f"comment: {url}")
+    verdict = "fails" if outcome.failed else "passes"
+    click.echo(f"benchgate ci: {outcome.status.upper()}, the gate {verdict} ({outcome.report_path})")
+    return EXIT_GATE_FAILED if outcome.failed else EXIT_OK
+
+
+@cli.command()
+@click.option(
+    "--gate-json",
+    "gate_json",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="gate.json from `benchgate gate`, or .benchgate/ci/gate.json from `benchgate ci`.",
+)
+@click.option("--pr", type=click.IntRange(min=1), required=True, help="Pull request number.")
+@click.option(
+    "--expect-head-sha",
+    metavar="SHA",
+    help="Refuse to post unless the PR's head is this commit (the run the results came from).",
+)
+@click.option("--comment-author", metavar="LOGIN", envvar="BENCHGATE_COMMENT_AUTHOR", help="See `ci`.")
+def publish(gate_json: Path, pr: int, expect_head_sha: str | None, comment_author: str | None) -> int:
+    """Post gate results as the sticky PR comment (the fork-safe workflow_run half).
+
+    The gate.json is treated as untrusted: it is validated and re-rendered, never posted
+    as given. Needs GITHUB_TOKEN and GITHUB_REPOSITORY (and GITHUB_API_URL off github.com).
+    Exits 0 once posted, whatever the gate's status: the PR check reports that.
+    """
+    from benchgate.commands.publish import publish as post
+
+    published = post(gate_json, pr, expect_head_sha=expect_head_sha, author=comment_author)
+    for name, url in published.urls.items():
+        click.echo(f"{name}: {url}")
+    return EXIT_OK
+
+
 def _print_run(outcome: RunOutcome) -> None:
     from benchgate import formatting as fmt
 

@@ -15,7 +15,8 @@ LATENCY_METRIC = "latency_s"
 
 Direction = Literal["higher", "lower"]
 Aggregate = Literal["mean", "p50", "p95"]
-_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+"""Scenario and metric names: safe in paths, DVC stage names, Markdown and the comment marker."""
 
 
 class _Strict(BaseModel):
@@ -146,7 +147,7 @@ class Scenario(_Strict):
     @classmethod
     def _metric_names_are_plain(cls, metrics: dict[str, MetricSpec]) -> dict[str, MetricSpec]:
         for name, spec in metrics.items():
-            if not _PLAIN_NAME.match(name):
+            if not PLAIN_NAME.match(name):
                 raise ValueError(f"metric name {name!r} may use only letters, digits, '_', '.', '-'")
             bounds = [b for b in (spec.pass_, spec.warn) if b is not None]
             if name != LATENCY_METRIC and any(not 0 <= b <= 1 for b in bounds):
@@ -191,7 +192,7 @@ class Params(_Strict):
     @classmethod
     def _names_are_path_safe(cls, scenarios: dict[str, Scenario]) -> dict[str, Scenario]:
         for name in scenarios:
-            if not _PLAIN_NAME.match(name):
+            if not PLAIN_NAME.match(name):
                 raise ValueError(f"scenario name {name!r} may use only letters, digits, '_', '.', '-'")
         return scenarios
 

@@ -65,3 +65,11 @@ class GitError(InfraError):
 
 class LLMError(InfraError):
     """The LLM endpoint refused or kept failing; the message names endpoint and model, never a key."""
+
+
+class GitHubError(InfraError):
+    """The GitHub API failed after retries."""
+
+
+class GitHubDenied(GitHubError):
+    """The token may not do this (fork PR, read-only token, missing permission): worth a warning only."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from benchgate.config import PLAIN_NAME
 from benchgate.results import FileRef, Reliability
 
 Status = Literal["pass", "warn", "fail"]
@@ -257,3 +258,17 @@ class GateResult(_Out):
     """The other mode's results at head, when present (not gated)."""
     agreement: dict[str, Agreement] = Field(default_factory=dict)
     """LLM judge vs ground truth per metric, when both modes ran."""
+
+    @model_validator(mode="after")
+    def _names_are_plain(self) -> GateResult:
+        # gate.json may come from an untrusted run (fork PRs): names reach Markdown and the marker.
+        names = [
+            self.scenario,
+            *self.metrics,
+            *self.agreement,
+            *(self.companion.metrics if self.companion else []),
+        ]
+        for name in names:
+            if not PLAIN_NAME.match(name):
+                raise ValueError(f"name {name[:40]!r} may use only letters, digits, '_', '.', '-'")
+        return self

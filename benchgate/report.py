@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from benchgate import __version__
@@ -35,11 +36,26 @@ def marker(scenario: str) -> str:
     return f"<!-- benchgate:{scenario} -->"
 
 
-def render(result: GateResult, max_chars: int | None = None) -> str:
-    """The report; with `max_chars`, optional details are dropped (and named) until it fits."""
+def utf16_length(text: str) -> int:
+    """Length as GitHub counts a comment body (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf8_size(text: str) -> int:
+    """Size as a step summary file counts it."""
+    return len(text.encode("utf-8"))
+
+
+def render(
+    result: GateResult, max_size: int | None = None, measure: Callable[[str], int] = utf16_length
+) -> str:
+    """The report; with `max_size`, optional details are dropped (and named) until it fits.
+
+    The verdict, metadata, results table and reproduce commands are never dropped.
+    """
     sections = _sections(result)
     text = _join(sections)
-    if max_chars is None or len(text) <= max_chars:
+    if max_size is None or measure(text) <= max_size:
         return text
     dropped: list[str] = []
     for section in [s for s in reversed(sections) if s.optional]:
@@ -47,10 +63,10 @@ def render(result: GateResult, max_chars: int | None = None) -> str:
         dropped.append(section.name)
         note = Section(
             "trimmed",
-            f"_Trimmed to fit {max_chars:,} characters: {', '.join(dropped)}. gate.json has them all._",
+            f"_Trimmed to fit {max_size:,} characters: {', '.join(dropped)}. gate.json has them all._",
         )
         text = _join([*sections, note])
-        if len(text) <= max_chars:
+        if measure(text) <= max_size:
             return text
     return text
 

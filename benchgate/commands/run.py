@@ -105,7 +105,7 @@ def _live_scores(
     from benchgate.llm.limiter import AdaptiveLimiter
     from benchgate.llm.live import LivePlan, default_cache_path, run_live
     from benchgate.llm.progress import progress_for
-    from benchgate.llm.retry import RetryPolicy
+    from benchgate.retry import RetryPolicy
 
     if spec.judge is None:
         raise UsageError(f"{project.params_path}: this scenario has no `judge:`; live mode needs one")

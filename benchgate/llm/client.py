@@ -14,7 +14,8 @@ from benchgate import __version__
 from benchgate.errors import LLMError
 from benchgate.llm.cache import ResponseCache, cache_key, canonical
 from benchgate.llm.limiter import AdaptiveLimiter
-from benchgate.llm.retry import (
+from benchgate.llm.transport import Transports
+from benchgate.retry import (
     RETRYABLE_STATUS,
     RetryPolicy,
     TransientHTTPError,
@@ -22,7 +23,6 @@ from benchgate.llm.retry import (
     error_kind,
     retry_after_s,
 )
-from benchgate.llm.transport import Transports
 
 _FORMAT_REJECTION = re.compile(
     r"response_format|json_schema|json_object|Input should be 'text'", re.IGNORECASE

@@ -49,6 +49,7 @@ QUERY_TOKEN_KEYS = frozenset({"access_token", "token"})
 
 _ISSUE_COMMENTS = re.compile(r"/repos/([^/]+)/([^/]+)/issues/(\d+)/comments")
 _COMMENT = re.compile(r"/repos/([^/]+)/([^/]+)/issues/comments/(\d+)")
+_PULL = re.compile(r"/repos/([^/]+)/([^/]+)/pulls/(\d+)")
 
 
 class TokenGrant(TypedDict):
@@ -113,6 +114,7 @@ class _Issue:
     repo: str
     number: int
     comment_ids: list[int] = field(default_factory=list)
+    head_sha: str | None = None
 
 
 @dataclass
@@ -245,9 +247,11 @@ class _Store:
         self._mutations = 0
         self._user_ids: dict[str, int] = {}
 
-    def add_issue(self, owner: str, repo: str, number: int) -> _Issue:
-        """Register an issue; adding it again keeps its comments."""
-        return self._issues.setdefault(_key(owner, repo, number), _Issue(owner, repo, number))
+    def add_issue(self, owner: str, repo: str, number: int, head_sha: str | None = None) -> _Issue:
+        """Register an issue (a pull request when it has a head commit); adding it again keeps comments."""
+        issue = self._issues.setdefault(_key(owner, repo, number), _Issue(owner, repo, number))
+        issue.head_sha = head_sha or issue.head_sha
+        return issue
 
     def issue(self, owner: str, repo: str, number: int) -> _Issue | None:
         """The issue, or None when the repo or the issue does not exist."""
@@ -318,6 +322,7 @@ class _Engine:
         self._html_base = html_base
         self._routes: dict[tuple[str, str], Callable[[_Call], _Response]] = {
             ("issue", "GET"): self._list,
+            ("pull", "GET"): self._pull,
             ("issue", "POST"): self._create,
             ("comment", "GET"): self._get,
             ("comment", "PATCH"): self._update,
@@ -409,7 +414,7 @@ class _Engine:
         if not split.path.startswith(self._prefix + "/"):
             return _not_found()
         path = split.path[len(self._prefix) :]
-        for kind, pattern in (("issue", _ISSUE_COMMENTS), ("comment", _COMMENT)):
+        for kind, pattern in (("issue", _ISSUE_COMMENTS), ("comment", _COMMENT), ("pull", _PULL)):
             match = pattern.fullmatch(path)
             handler = self._routes.get((kind, method))
             if match and handler:
@@ -433,6 +438,13 @@ class _Engine:
         if link:
             response.headers["Link"] = link
         return response
+
+    def _pull(self, call: _Call) -> _Response:
+        """A pull request: just its number and head commit, what publishers verify."""
+        issue = self.store.issue(call.owner, call.repo, call.number)
+        if issue is None or issue.head_sha is None:
+            return _not_found()
+        return _Response(200, {"number": issue.number, "head": {"sha": issue.head_sha}})
 
     def _create(self, call: _Call) -> _Response:
         """201 with the new comment and its API URL in `Location`."""
@@ -632,10 +644,10 @@ class FakeGitHub:
             raise RuntimeError("FakeGitHub is not running; call start() first")
         return self._engine.api_url
 
-    def add_issue(self, owner: str, repo: str, number: int) -> None:
-        """Make an issue (and so its repo) exist; its comment list starts empty."""
+    def add_issue(self, owner: str, repo: str, number: int, head_sha: str | None = None) -> None:
+        """Make an issue (and so its repo) exist; with `head_sha` it is also a pull request."""
         with self._engine.lock:
-            self._engine.store.add_issue(owner, repo, number)
+            self._engine.store.add_issue(owner, repo, number, head_sha)
 
     def add_comment(
         self, owner: str, repo: str, number: int, body: str, login: str = "someone"

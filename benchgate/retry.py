@@ -1,4 +1,4 @@
-"""Which failures are worth retrying, how long to wait, and the one tenacity policy built from that."""
+"""Which HTTP failures are worth retrying, how long to wait, and the one tenacity policy built from that."""
 
 from __future__ import annotations
 

@@ -1,0 +1,205 @@
+"""`benchgate ci`: what the GitHub Action runs. Resolve the run, run the stages, gate, publish."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchgate import git
+from benchgate.commands.gate import GateOutcome, gate_scenario
+from benchgate.commands.run import Mode, run_scenario
+from benchgate.errors import GitError, GitHubDenied, InfraError, InputError
+from benchgate.github.api import GitHubAPI
+from benchgate.github.context import RunContext, read_context
+from benchgate.github.sticky import upsert
+from benchgate.github.workflow import annotate, append_summary, set_outputs, summary_room
+from benchgate.outcome import Status
+from benchgate.params_file import Project, load_project
+from benchgate.report import COMMENT_LIMIT, marker, render, utf8_size
+from benchgate.status import worst
+
+CI_DIR = ".benchgate/ci"
+
+
+@dataclass(frozen=True)
+class CIOptions:
+    """What the action's inputs ask for."""
+
+    params: Path
+    scenarios: list[str]
+    mode: Mode
+    base: str | None = None
+    fail_on_warn: bool | None = None
+    comment: bool = True
+    comment_author: str | None = None
+
+
+@dataclass
+class CIOutcome:
+    """What happened, for the exit code and the log."""
+
+    status: Status = "pass"
+    failed: bool = False
+    base: str | None = None
+    gates: dict[str, GateOutcome] = field(default_factory=dict)
+    report_path: Path | None = None
+    gate_json: Path | None = None
+    comment_urls: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcome:
+    """Run, gate and publish every chosen scenario; raises only for errors that stop everything."""
+    env = os.environ if env is None else env
+    context = read_context(env)
+    project = load_project(options.params)
+    names = options.scenarios or sorted(project.params.scenarios)
+    for name in names:
+        project.scenario(name)
+    outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
+    for name in names:
+        _reproduce(project, name, options.mode)
+        outcome.gates[name] = gate_scenario(
+            options.params, name, options.mode, base=outcome.base, fail_on_warn=options.fail_on_warn
+        )
+    results = [gate.result for gate in outcome.gates.values()]
+    outcome.status = worst(*(r.status for r in results))
+    outcome.failed = any(r.failed for r in results)
+    _write_combined(project, outcome)
+    _annotate(outcome)
+    if env.get("GITHUB_STEP_SUMMARY"):
+        _summarise(Path(env["GITHUB_STEP_SUMMARY"]), outcome)
+    outputs = Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None
+    if outputs is not None:
+        set_outputs(
+            outputs,
+            {
+                "status": outcome.status,
+                "report-path": str(outcome.report_path.resolve()) if outcome.report_path else "",
+                "gate-json": str(outcome.gate_json.resolve()) if outcome.gate_json else "",
+            },
+        )
+    try:
+        if context.is_pr and options.comment:
+            _comment(context, env.get("GITHUB_TOKEN"), options.comment_author, outcome)
+    finally:
+        if outputs is not None:
+            set_outputs(outputs, {"comment-url": " ".join(outcome.comment_urls.values())})
+    return outcome
+
+
+def _base_commit(root: Path, context: RunContext) -> str | None:
+    """The PR's base via merge-base, or the commit before a push; fetched into shallow clones."""
+    top = git.toplevel(root)
+    if top is None or context.base_sha is None:
+        return None
+    if git.resolve(context.base_sha, top) is None:
+        done = git.run_git(["fetch", "--quiet", "--depth=1", "origin", context.base_sha], top, check=False)
+        if done.returncode != 0 or git.resolve(context.base_sha, top) is None:
+            raise GitError(
+                f"cannot fetch the base commit {context.base_sha} from origin; "
+                "check out with `fetch-depth: 0` or allow fetching it"
+            )
+    if context.is_pr:
+        return git.merge_base("HEAD", context.base_sha, top) or context.base_sha
+    return context.base_sha
+
+
+def _reproduce(project: Project, name: str, mode: Mode) -> None:
+    """`dvc repro` of the scenario's stage when dvc.yaml defines it; otherwise run it here."""
+    stage = f"bench@{name}-{mode}" if mode == "dry-run" else f"bench-live@{name}-{mode}"
+    if (project.root / "dvc.yaml").is_file() and stage in _dvc_stages(project.root):
+        from benchgate.commands.validate import validate
+
+        problems = validate([project.params_path]).problems
+        if problems:
+            raise InputError(problems)
+        done = subprocess.run(
+            [sys.executable, "-m", "dvc", "repro", stage],
+            cwd=project.root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        sys.stderr.write(done.stdout + done.stderr)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise InfraError(f"dvc repro {stage} failed: {last}")
+        return
+    run_scenario(project.params_path, name, mode)
+
+
+def _dvc_stages(root: Path) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", "stage", "list", "--name-only"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return set(done.stdout.split()) if done.returncode == 0 else set()
+
+
+def _write_combined(project: Project, outcome: CIOutcome) -> None:
+    directory = project.root / CI_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    outcome.report_path = directory / "report.md"
+    outcome.gate_json = directory / "gate.json"
+    reports = [gate.report_path.read_text(encoding="utf-8") for gate in outcome.gates.values()]
+    outcome.report_path.write_text("\n---\n\n".join(reports), encoding="utf-8")
+    combined = {
+        "status": outcome.status,
+        "failed": outcome.failed,
+        "scenarios": {
+            name: json.loads(gate.json_path.read_text(encoding="utf-8"))
+            for name, gate in outcome.gates.items()
+        },
+    }
+    outcome.gate_json.write_text(json.dumps(combined, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _annotate(outcome: CIOutcome) -> None:
+    for name, gate in outcome.gates.items():
+        for metric, result in gate.result.metrics.items():
+            if result.status != "pass":
+                level = "error" if result.status == "fail" else "warning"
+                reasons = [r for r in gate.result.reasons if r.startswith(f"{metric} ")]
+                annotate(
+                    level, f"benchgate {name}: {metric} {result.status}", "; ".join(reasons) or result.status
+                )
+
+
+def _summarise(path: Path, outcome: CIOutcome) -> None:
+    gates = list(outcome.gates.values())
+    for index, gate in enumerate(gates):
+        budget = summary_room(path) // (len(gates) - index) - 2
+        append_summary(path, render(gate.result, max_size=budget, measure=utf8_size) + "\n")
+
+
+def _comment(context: RunContext, token: str | None, author: str | None, outcome: CIOutcome) -> None:
+    if not token or not context.repository or context.pr_number is None:
+        outcome.warnings.append("no GITHUB_TOKEN or repository: the PR comment was skipped")
+        annotate("warning", "benchgate", outcome.warnings[-1])
+        return
+    number = context.pr_number
+
+    async def post_all() -> None:
+        api = GitHubAPI(context.api_url, context.repository or "", token)
+        try:
+            for name, gate in outcome.gates.items():
+                body = render(gate.result, max_size=COMMENT_LIMIT)
+                outcome.comment_urls[name] = await upsert(api, number, marker(name), body, author)
+        finally:
+            await api.aclose()
+
+    try:
+        asyncio.run(post_all())
+    except GitHubDenied as exc:
+        outcome.warnings.append(f"could not comment on PR #{number} ({exc}); the step summary has the report")
+        annotate("warning", "benchgate", outcome.warnings[-1])

@@ -1,0 +1,1 @@
+"""GitHub: the Actions run context, the REST API for the sticky comment, workflow files and commands."""

@@ -1,0 +1,145 @@
+"""The few GitHub REST calls benchgate makes (issue comments), with retries and clear refusals."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from benchgate import __version__
+from benchgate.errors import GitHubDenied, GitHubError
+from benchgate.retry import RetryPolicy, TransientHTTPError, build_retrying, retry_after_s
+
+MAX_PAGES = 100
+"""Comment pages read at most (10,000 comments at 100 a page)."""
+POLICY = RetryPolicy(max_attempts=5, max_retry_s=90, backoff_s=1.0, backoff_max_s=20)
+
+
+class GitHubAPI:
+    """Issue comments on one repository."""
+
+    def __init__(
+        self,
+        api_url: str,
+        repository: str,
+        token: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        policy: RetryPolicy = POLICY,
+    ) -> None:
+        self._root = f"{api_url.rstrip('/')}/repos/{repository}"
+        self._policy = policy
+        self.retries = 0
+        self._http = httpx.AsyncClient(
+            headers={
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "Authorization": f"Bearer {token}",
+                "User-Agent": f"benchgate/{__version__}",
+            },
+            timeout=30.0,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        """Close connections."""
+        await self._http.aclose()
+
+    async def comments(self, number: int) -> list[dict[str, Any]]:
+        """Every comment on the issue or PR, following `Link: rel="next"` through all pages."""
+        url: str | None = f"{self._root}/issues/{number}/comments?per_page=100"
+        found: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            if url is None:
+                break
+            response = await self._call("GET", url)
+            page = response.json()
+            if not isinstance(page, list):
+                raise GitHubError(f"GET {url}: expected a list of comments")
+            found.extend(item for item in page if isinstance(item, dict))
+            url = response.links.get("next", {}).get("url")
+        return found
+
+    async def pull_head_sha(self, number: int) -> str | None:
+        """The pull request's current head commit."""
+        head = (await self._call("GET", f"{self._root}/pulls/{number}")).json().get("head")
+        return str(head.get("sha")) if isinstance(head, dict) else None
+
+    async def create_comment(self, number: int, body: str) -> dict[str, Any]:
+        """Post a new comment."""
+        return dict(
+            (await self._call("POST", f"{self._root}/issues/{number}/comments", {"body": body})).json()
+        )
+
+    async def update_comment(self, comment_id: int, body: str) -> dict[str, Any]:
+        """Replace a comment's body."""
+        return dict(
+            (await self._call("PATCH", f"{self._root}/issues/comments/{comment_id}", {"body": body})).json()
+        )
+
+    async def delete_comment(self, comment_id: int) -> None:
+        """Remove a comment."""
+        await self._call("DELETE", f"{self._root}/issues/comments/{comment_id}")
+
+    async def _call(self, method: str, url: str, json: dict[str, Any] | None = None) -> httpx.Response:
+        retrying = build_retrying(self._policy, on_retry=self._count, answered_once=lambda: True)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    response = await self._http.request(method, url, json=json)
+                    return self._checked(method, url, response)
+        except (TransientHTTPError, httpx.TransportError) as exc:
+            raise GitHubError(
+                f"GitHub API {method} {_path(url)} still failing after retries: {exc}"
+            ) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _checked(self, method: str, url: str, response: httpx.Response) -> httpx.Response:
+        status = response.status_code
+        if status < 300:
+            return response
+        message = _message(response)
+        if _rate_limited(response, message):
+            raise TransientHTTPError(status, _wait_s(response), message)
+        if status >= 500:
+            raise TransientHTTPError(status, retry_after_s(response.headers), message)
+        what = f"GitHub API {method} {_path(url)}: HTTP {status} {message}"
+        if status in (401, 403, 404):
+            raise GitHubDenied(what)
+        raise GitHubError(what)
+
+    def _count(self, kind: str) -> None:
+        self.retries += 1
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase
+    return (
+        str(body.get("message", response.reason_phrase)) if isinstance(body, dict) else response.reason_phrase
+    )
+
+
+def _rate_limited(response: httpx.Response, message: str) -> bool:
+    """GitHub signals primary and secondary rate limits with 403 or 429."""
+    if response.status_code == 429:
+        return True
+    if response.status_code != 403:
+        return False
+    exhausted = response.headers.get("x-ratelimit-remaining") == "0"
+    return exhausted or "retry-after" in response.headers or "rate limit" in message.lower()
+
+
+def _wait_s(response: httpx.Response) -> float | None:
+    asked = retry_after_s(response.headers)
+    if asked is not None:
+        return asked
+    reset = response.headers.get("x-ratelimit-reset")
+    return max(0.0, float(reset) - time.time()) if reset and reset.isdigit() else 60.0
+
+
+def _path(url: str) -> str:
+    return httpx.URL(url).path

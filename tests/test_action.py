@@ -1,0 +1,97 @@
+"""action.yml: every input used, every output set, and its steps run under a simulated runner."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from tests.conftest import ROOT, tool_env
+from tests.fakes.github_server import FakeGitHub
+from tests.test_ci import BOT, MARKER, OWNER, PR, REPO, TOKEN, actions_env, ours, pull_request
+
+ACTION = YAML(typ="safe").load((ROOT / "action.yml").read_text())
+EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+def expand(text: str, context: dict[str, str]) -> str:
+    """What the runner does to `${{ ... }}` in a composite action, for the names used here."""
+    return EXPRESSION.sub(lambda m: context[m.group(1)], text)
+
+
+def test_every_input_is_used_and_every_output_comes_from_the_gate_step() -> None:
+    steps_text = str(ACTION["runs"]["steps"])
+    for name in ACTION["inputs"]:
+        assert f"inputs.{name}" in steps_text, f"input {name} is never used"
+    for name, output in ACTION["outputs"].items():
+        assert output["value"] == f"${{{{ steps.gate.outputs.{name} }}}}"
+
+
+def test_the_action_runs_under_a_simulated_runner(repo: Path, tmp_path: Path) -> None:
+    tokens = {TOKEN: {"login": BOT, "write": True}}
+    with FakeGitHub(tokens) as github:  # type: ignore[arg-type]
+        github.add_issue(OWNER, REPO, PR)
+        base, head = pull_request(repo)
+        env = {**tool_env(), **actions_env(repo, github, base, head), "GITHUB_ACTION_PATH": str(ROOT)}
+        env["GITHUB_WORKSPACE"] = str(repo.parent)
+        # The runner's `python` is set up by actions/setup-python; here a shim records the
+        # install (no network) and hands every other call to this interpreter.
+        shims = tmp_path / "shims"
+        shims.mkdir()
+        record = tmp_path / "pip-install.txt"
+        shim = shims / "python"
+        shim.write_text(
+            "#!/usr/bin/env bash\n"
+            f'if [ "$1 $2 $3" = "-m pip install" ]; then echo "$@" > {record}; exit 0; fi\n'
+            f'exec {sys.executable} "$@"\n'
+        )
+        shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+        env["PATH"] = f"{shims}{os.pathsep}{env['PATH']}"
+        context = {f"inputs.{name}": str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
+        context.update(
+            {
+                "github.token": TOKEN,
+                "inputs.working-directory": repo.name,
+                "inputs.github-token": TOKEN,
+                "inputs.llm-api-key": "sk-never-used-0000",
+                "inputs.llm-url": "",
+            }
+        )
+        context["inputs.github-token"] = expand(ACTION["inputs"]["github-token"]["default"], context)
+        codes = []
+        for step in ACTION["runs"]["steps"]:
+            if "uses" in step:
+                assert step["uses"].startswith("actions/setup-python@")
+                continue
+            step_env = {**env, **{k: expand(str(v), context) for k, v in step.get("env", {}).items()}}
+            cwd = Path(env["GITHUB_WORKSPACE"]) / expand(step.get("working-directory", "."), context)
+            done = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                cwd=cwd,
+                env=step_env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            codes.append(done.returncode)
+            assert "Traceback" not in done.stderr
+        assert record.read_text().split()[-1] == str(ROOT)
+        assert codes == [0, 1], "install succeeds; the gate fails on the regression"
+        written = dict(
+            line.split("=", 1) for line in Path(env["GITHUB_OUTPUT"]).read_text().splitlines() if "=" in line
+        )
+        for name, output in ACTION["outputs"].items():
+            value = expand(output["value"], {f"steps.gate.outputs.{k}": v for k, v in written.items()})
+            assert name in written, f"output {name} not set"
+            if name != "comment-url":
+                assert value
+        assert written["status"] == "fail"
+        [comment] = ours(github)
+        assert written["comment-url"] == comment["html_url"]
+        assert Path(written["report-path"]).read_text().startswith(MARKER)
+        assert Path(env["GITHUB_STEP_SUMMARY"]).read_text().startswith(MARKER)

