@@ -62,10 +62,10 @@ def confidence_interval(values: Floats, statistic: Statistic, level: float, key:
     if n < 2:
         return Interval(value, value, value, "single sample")
     if statistic == "mean" and n * RESAMPLES > BUDGET:
-        half = _z(level) * float(values.std(ddof=1)) / math.sqrt(n)
+        half = t_quantile(0.5 + level / 2, n - 1) * float(values.std(ddof=1)) / math.sqrt(n)
         return Interval(value, value - half, value + half, "normal approximation")
     draws, resamples = _resample(n, statistic, key, lambda idx: _aggregate_rows(values[idx], statistic))
-    tail = (1 - level) / 2
+    tail = expanded_tail(1 - level, n) / 2
     low, high = np.quantile(draws, [tail, 1 - tail])
     return Interval(value, float(low), float(high), f"bootstrap (B={resamples:,})")
 
@@ -74,7 +74,7 @@ def paired_change(head: Floats, base: Floats, statistic: Statistic, alpha: float
     """Paired bootstrap of aggregate(head) - aggregate(base) over samples present in both."""
     n = len(head)
     delta = aggregate(head, statistic) - aggregate(base, statistic)
-    z = _z(1 - alpha)
+    z = t_quantile(1 - alpha / 2, max(n - 1, 1))
     if n < 2:
         return Change(delta, -math.inf, math.inf, 1.0, math.inf, "too few pairs")
     diffs = head - base
@@ -98,8 +98,10 @@ def paired_change(head: Floats, base: Floats, statistic: Statistic, alpha: float
         return _aggregate_rows(head[idx], statistic) - _aggregate_rows(base[idx], statistic)
 
     draws, resamples = _resample(n, statistic, key, resampled_delta)
-    low, high = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
-    extreme = int(np.count_nonzero(np.abs(draws - delta) >= abs(delta) - 1e-12))
+    tail = expanded_tail(alpha, n) / 2
+    low, high = np.quantile(draws, [tail, 1 - tail])
+    widen = _z(1 - tail * 2) / _z(1 - alpha)  # the same expansion for the p-value
+    extreme = int(np.count_nonzero(widen * np.abs(draws - delta) >= abs(delta) - 1e-12))
     p_value = min(1.0, (1 + extreme) / (resamples + 1))
     se = float(draws.std(ddof=1))
     return Change(
@@ -129,6 +131,36 @@ def _aggregate_rows(matrix: Floats, statistic: Statistic) -> Floats:
     if statistic == "mean":
         return np.asarray(matrix.mean(axis=1), dtype=np.float64)
     return np.asarray(np.quantile(matrix, 0.5 if statistic == "p50" else 0.95, axis=1), dtype=np.float64)
+
+
+def expanded_tail(alpha: float, n: int) -> float:
+    """Tail mass for an *expanded* percentile interval (Hesterberg 2015).
+
+    A plain percentile bootstrap is too narrow for small n: it uses the n-denominator
+    variance and normal tails, and misses about 6.6% instead of 5% at n = 30 (measured on
+    SummEval, docs/benchmarks.md). Using the tail whose normal quantile equals
+    sqrt(n / (n - 1)) * t_{n-1} makes it as wide as a t-interval and restores coverage.
+    """
+    if n < 3:
+        return alpha
+    scaled = math.sqrt(n / (n - 1)) * t_quantile(1 - alpha / 2, n - 1)
+    return 2 * (1 - NormalDist().cdf(scaled))
+
+
+def t_quantile(p: float, dof: int) -> float:
+    """Student's t quantile: exact for 1-2 degrees of freedom, Cornish-Fisher beyond (error < 1e-3)."""
+    if dof == 1:
+        return math.tan(math.pi * (p - 0.5))
+    if dof == 2:
+        return (2 * p - 1) / math.sqrt(2 * p * (1 - p))
+    z = NormalDist().inv_cdf(p)
+    terms = (
+        (z**3 + z) / 4,
+        (5 * z**5 + 16 * z**3 + 3 * z) / 96,
+        (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
+        (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160,
+    )
+    return float(z + sum(term / dof ** (k + 1) for k, term in enumerate(terms)))
 
 
 def _z(level: float) -> float:

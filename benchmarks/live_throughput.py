@@ -29,7 +29,7 @@ from benchgate.llm.client import ChatClient
 from benchgate.llm.limiter import AdaptiveLimiter
 from benchgate.llm.live import LivePlan, run_live
 from benchgate.llm.progress import PlainProgress
-from benchgate.llm.retry import RetryPolicy
+from benchgate.retry import RetryPolicy
 from benchmarks.synthetic import METRICS
 
 SERVICE_S = 0.1
