@@ -6,7 +6,9 @@ alpha = 0.05, max_drop = 0.02 on the 0..1 scale):
   2. null calibration: head/base swapped at random per article (a paired permutation,
      so no true difference): how often a verdict claims a change (should be <= alpha);
   3. replication: verdicts on articles 0-49 vs 50-99: how often a significant change in
-     one half points the same way in the other, and never the opposite way.
+     one half points the same way in the other, and never the opposite way;
+  4. coverage at small n: 800 null comparisons on random article subsets of n = 20, 30, 100:
+     how often the 95% CI excludes 0 (target 5%).
 Reads ../shared/datasets/summeval/summeval.jsonl (third-party data, not in this repository).
 Usage: python -m benchmarks.summeval_stats [--path FILE]
 """
@@ -88,6 +90,30 @@ def main() -> None:
             f"{counts['inconclusive']} | {false}/{len(pairs)} ({false / len(pairs):.1%}) | "
             f"{same}/{significant_first} | {opposite} | {per:.1f}"
         )
+    calibration(grid)
+
+
+def calibration(grid: dict[str, np.ndarray], trials: int = 800) -> None:  # type: ignore[type-arg]
+    """Type-I error of the CI (and of verdicts) under a paired permutation null."""
+    rng = np.random.default_rng(5)
+    pairs = list(itertools.combinations(range(16), 2))
+    print("n | null trials | 95% CI excludes 0 | verdict claims a change")
+    for n in (20, 30, 100):
+        excludes = claims = 0
+        for trial in range(trials):
+            scores = grid[DIMENSIONS[trial % 4]][:, rng.choice(100, size=n, replace=False)]
+            a, b = pairs[rng.integers(len(pairs))]
+            swap = rng.random(n) < 0.5
+            change = paired_change(
+                np.where(swap, scores[a], scores[b]),
+                np.where(swap, scores[b], scores[a]),
+                "mean",
+                ALPHA,
+                f"{n}/{trial}",
+            )
+            excludes += change.low > 0 or change.high < 0
+            claims += verdict(change, MAX_DROP, lower_is_better=False) in ("improved", "regressed")
+        print(f"{n} | {trials} | {excludes / trials:.2%} | {claims / trials:.2%}")
 
 
 if __name__ == "__main__":
