@@ -37,13 +37,8 @@ class PlainProgress:
         stream: TextIO = sys.stderr,
         every_s: float = LOG_EVERY_S,
     ) -> None:
-        self.total, self.done, self._retries, self._stream, self._every = (
-            total,
-            0,
-            retries,
-            stream,
-            every_s,
-        )
+        self.total, self.done = total, 0
+        self._retries, self._stream, self._every = retries, stream, every_s
         self._start = self._last = time.monotonic()
 
     def __enter__(self) -> PlainProgress:

@@ -14,7 +14,7 @@ from benchgate.errors import LLMError
 from benchgate.llm.cache import ResponseCache
 from benchgate.llm.client import ChatClient, UnsupportedResponseFormat, chat_url
 from benchgate.llm.limiter import AdaptiveLimiter
-from benchgate.llm.retry import RetryPolicy
+from benchgate.retry import RetryPolicy
 
 KEY = "sk-live-0123456789abcdef"
 PAYLOAD = {"model": "judge-model", "messages": [{"role": "user", "content": "score it"}]}

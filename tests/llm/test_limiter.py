@@ -36,3 +36,18 @@ def test_503_backs_off_gently_and_never_below_one() -> None:
     for _ in range(100):
         limiter.faltered()
     assert limiter.limit == 1
+
+
+def test_plain_progress_prints_periodic_lines_for_logs() -> None:
+    import io
+
+    from benchgate.llm.progress import PlainProgress
+
+    stream = io.StringIO()
+    with PlainProgress(10, lambda: 3, stream, every_s=0.0) as progress:
+        progress.advance(4)
+        progress.advance(6)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3
+    assert lines[-1].startswith("benchgate: 10/10 calls, ")
+    assert lines[-1].endswith("retries 3")

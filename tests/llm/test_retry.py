@@ -5,7 +5,7 @@ import email.utils
 import httpx
 import pytest
 
-from benchgate.llm.retry import TransientHTTPError, error_kind, is_retryable, retry_after_s
+from benchgate.retry import TransientHTTPError, error_kind, is_retryable, retry_after_s
 
 
 @pytest.mark.parametrize(
