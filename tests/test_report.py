@@ -97,7 +97,7 @@ def test_trimming_keeps_verdict_and_table_and_says_what_went() -> None:
     _, scores, outputs = example_scores()
     result = example_result(lowered(scores, "coverage", 30, 0.2), scores, outputs)
     full = render(result)
-    trimmed = render(result, max_chars=len(full) - 100)
+    trimmed = render(result, max_size=len(full) - 100)
     assert len(trimmed) <= len(full) - 100
     assert "| **Overall** |" in trimmed
     assert "Worst-regressed samples" not in trimmed
