@@ -9,16 +9,11 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from benchgate import __version__
+from benchgate import __version__, console
 from benchgate.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, BenchgateError
-
-if TYPE_CHECKING:
-    from benchgate.commands.gate import GateOutcome
-    from benchgate.commands.run import RunOutcome
 
 MODES = click.Choice(["dry-run", "live"])
 
@@ -96,7 +91,7 @@ def run(
 
     live = LiveOptions(cache=cache_path, use_cache=not no_cache)
     outcome = run_scenario(params, scenario, mode, out=out, limit=limit, live=live)  # type: ignore[arg-type]
-    _print_run(outcome)
+    console.print_run(outcome)
     return EXIT_OK
 
 
@@ -154,7 +149,7 @@ def gate(
         json_path=json_path,
         report_path=report_path,
     )
-    _print_gate(outcome)
+    console.print_gate(outcome)
     return EXIT_GATE_FAILED if outcome.result.failed else EXIT_OK
 
 
@@ -256,7 +251,7 @@ def ci(
     )
     outcome = run_ci(options)
     for gate in outcome.gates.values():
-        _print_gate(gate)
+        console.print_gate(gate)
     for url in outcome.comment_urls.values():
         click.echo(f"comment: {url}")
     verdict = "fails" if outcome.failed else "passes"
@@ -292,38 +287,6 @@ def publish(gate_json: Path, pr: int, expect_head_sha: str | None, comment_autho
     for name, url in published.urls.items():
         click.echo(f"{name}: {url}")
     return EXIT_OK
-
-
-def _print_run(outcome: RunOutcome) -> None:
-    from benchgate import formatting as fmt
-
-    click.echo(f"{outcome.scenario} ({outcome.mode}): {outcome.samples} samples -> {outcome.directory}")
-    for name, summary in outcome.summaries.items():
-        interval = ""
-        if summary.ci_low is not None and summary.ci_high is not None:
-            interval = f" [{fmt.value(name, summary.ci_low)}, {fmt.value(name, summary.ci_high)}]"
-        unscored = f", {summary.unscored} unscored" if summary.unscored else ""
-        click.echo(f"  {name:<16} {fmt.value(name, summary.value)}{interval} (n={summary.n}{unscored})")
-    calls = outcome.reliability
-    if calls.requests or calls.cache_hits:
-        retries = ", ".join(f"{kind} x{count}" for kind, count in calls.retries.items()) or "none"
-        click.echo(
-            f"  calls: {calls.requests} requests, {calls.cache_hits} from cache, retries: {retries}, "
-            f"judge re-asks: {calls.reasks}"
-        )
-
-
-def _print_gate(outcome: GateOutcome) -> None:
-    result = outcome.result
-    base = result.base.rev or "no base"
-    if result.base.sha:
-        base += f" ({result.base.sha[:12]})"
-    verdict = "fails" if result.failed else "passes"
-    click.echo(f"{result.status.upper()}: {result.scenario} ({result.mode}) vs {base}; the gate {verdict}")
-    for reason in result.reasons:
-        click.echo(f"  - {reason}")
-    click.echo(f"report: {outcome.report_path}")
-    click.echo(f"gate.json: {outcome.json_path}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,45 @@
+"""What the CLI prints about a run or a gate (the files hold the full story)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from benchgate.commands.gate import GateOutcome
+    from benchgate.commands.run import RunOutcome
+
+
+def print_run(outcome: RunOutcome) -> None:
+    """Where the results went and each metric with its CI."""
+    from benchgate import formatting as fmt
+
+    click.echo(f"{outcome.scenario} ({outcome.mode}): {outcome.samples} samples -> {outcome.directory}")
+    for name, summary in outcome.summaries.items():
+        interval = ""
+        if summary.ci_low is not None and summary.ci_high is not None:
+            interval = f" [{fmt.value(name, summary.ci_low)}, {fmt.value(name, summary.ci_high)}]"
+        unscored = f", {summary.unscored} unscored" if summary.unscored else ""
+        click.echo(f"  {name:<16} {fmt.value(name, summary.value)}{interval} (n={summary.n}{unscored})")
+    calls = outcome.reliability
+    if calls.requests or calls.cache_hits:
+        retries = ", ".join(f"{kind} x{count}" for kind, count in calls.retries.items()) or "none"
+        click.echo(
+            f"  calls: {calls.requests} requests, {calls.cache_hits} from cache, retries: {retries}, "
+            f"judge re-asks: {calls.reasks}"
+        )
+
+
+def print_gate(outcome: GateOutcome) -> None:
+    """The verdict, its reasons, and where the report is."""
+    result = outcome.result
+    base = result.base.rev or "no base"
+    if result.base.sha:
+        base += f" ({result.base.sha[:12]})"
+    verdict = "fails" if result.failed else "passes"
+    click.echo(f"{result.status.upper()}: {result.scenario} ({result.mode}) vs {base}; the gate {verdict}")
+    for reason in result.reasons:
+        click.echo(f"  - {reason}")
+    click.echo(f"report: {outcome.report_path}")
+    click.echo(f"gate.json: {outcome.json_path}")
