@@ -127,15 +127,16 @@ def fenced(label: str, text: str, tag: str) -> str:
 def judge_messages(
     metric: str, description: str | None, source: str, output: str, reference: str | None
 ) -> list[dict[str, str]]:
-    """System rubric plus the fenced material for one (sample, metric)."""
+    """System prompt, the fenced material, then the criterion for one (sample, metric).
+
+    The criterion comes last so that a sample's judgements share everything before it:
+    servers with prompt caching (llama.cpp, OpenAI) then evaluate the posts only once.
+    """
     tag = hashlib.sha256(f"{source}\0{output}".encode()).hexdigest()[:12]
-    parts = [
-        f"Criterion — {rubric(metric, description)}",
-        fenced("Source posts", source, tag),
-        fenced("Digest to evaluate", output, tag),
-    ]
+    parts = [fenced("Source posts", source, tag), fenced("Digest to evaluate", output, tag)]
     if reference:
         parts.append(fenced("Reference digest (for comparison only)", reference, tag))
+    parts.append(f"Criterion — {rubric(metric, description)}")
     parts.append("Return the JSON object with the score for this one criterion now.")
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n\n".join(parts)}]
 

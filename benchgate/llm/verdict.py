@@ -85,7 +85,8 @@ def _json_objects(text: str) -> list[dict[str, object]]:
             depth -= 1
             if depth == 0:
                 try:
-                    parsed = json.loads(text[start : index + 1])
+                    # strict=False: small models put raw newlines inside strings
+                    parsed = json.loads(text[start : index + 1], strict=False)
                 except ValueError:
                     continue
                 if isinstance(parsed, dict):

@@ -38,3 +38,7 @@ def test_unreadable_replies_are_unscored_not_wrong(reply: str, problem: str) -> 
     assert verdict.score is None
     assert verdict.normalised is None
     assert verdict.problem is not None and verdict.problem.startswith(problem)
+
+
+def test_raw_newlines_inside_strings_are_read() -> None:
+    assert read_verdict('{ "score": 2, "reason": "line one\nline two" }  ').score == 2.0

@@ -1,0 +1,1 @@
+"""Real-model harness: a local llama-cpp-python server serving SmolLM2-135M-Instruct."""
