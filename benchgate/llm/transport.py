@@ -1,4 +1,4 @@
-"""A lean HTTP/1.1 keep-alive transport for httpx, on asyncio streams and h11.
+"""A lean HTTP/1.1 keep-alive transport for httpx, on asyncio streams (framing in `http1`).
 
 Live mode keeps dozens of completions in flight, and the default httpx stack spends more CPU
 than the endpoint: httpcore's pool (1.0.x) rescans every connection for each queued request
@@ -20,8 +20,9 @@ import urllib.request
 from collections.abc import Coroutine
 from typing import Any
 
-import h11
 import httpx
+
+from benchgate.llm.http1 import ClosedBeforeAnswer, ProtocolError, encode_request, read_answer
 
 IDLE_S = 4.0
 """Reuse a connection only if idle for less than this: below common server keep-alive timeouts."""
@@ -32,11 +33,11 @@ _Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 class _Connection:
-    """One socket and its HTTP/1.1 state machine."""
+    """One socket, reusable while both sides keep it alive."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
-        self.state = h11.Connection(our_role=h11.CLIENT)
+        self.keep_alive = True
         self.idle_since = time.monotonic()
 
     def reusable(self) -> bool:
@@ -63,7 +64,7 @@ class ConnectionLanes(httpx.AsyncBaseTransport):
         try:
             try:
                 status, headers, content = await _within(timeout, _exchange(connection, request, body))
-            except _ClosedBeforeAnswer:
+            except ClosedBeforeAnswer:
                 if not reused:
                     raise
                 # A kept-alive socket the server had already closed: the request never reached it.
@@ -103,9 +104,7 @@ class ConnectionLanes(httpx.AsyncBaseTransport):
         return _Connection(reader, writer), False
 
     def _give_back(self, origin: Origin, connection: _Connection) -> None:
-        state = connection.state
-        if state.our_state is h11.DONE and state.their_state is h11.DONE:
-            state.start_next_cycle()
+        if connection.keep_alive:
             connection.idle_since = time.monotonic()
             self._idle.setdefault(origin, []).append(connection)
         else:
@@ -127,50 +126,27 @@ async def _within(seconds: float, exchange: Coroutine[Any, Any, _Answer]) -> _An
     return await asyncio.wait_for(exchange, seconds)
 
 
-class _ClosedBeforeAnswer(Exception):
-    """The peer closed the connection before sending any byte of an answer."""
-
-
 async def _exchange(connection: _Connection, request: httpx.Request, body: bytes) -> _Answer:
-    state = connection.state
-    target = request.url.raw_path
-    headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"transfer-encoding"]
-    if not any(k.lower() == b"content-length" for k, _ in headers):
-        headers.append((b"content-length", str(len(body)).encode()))
-    message = state.send(h11.Request(method=request.method, target=target, headers=headers))
-    message = (
-        (message or b"") + (state.send(h11.Data(data=body)) or b"") + (state.send(h11.EndOfMessage()) or b"")
+    url = request.url
+    host = url.netloc
+    connection.writer.write(
+        encode_request(request.method, url.raw_path, host, list(request.headers.raw), body)
     )
-    connection.writer.write(message)
     await connection.writer.drain()
-    status, answer_headers, chunks, received = 0, [], [], False
-    while True:
-        event = state.next_event()
-        if event is h11.NEED_DATA:
-            data = await connection.reader.read(_READ)
-            if not data and not received:
-                raise _ClosedBeforeAnswer
-            received = True
-            state.receive_data(data)
-        elif isinstance(event, h11.Response):
-            status, answer_headers = event.status_code, list(event.headers)
-        elif isinstance(event, h11.Data):
-            chunks.append(bytes(event.data))
-        elif isinstance(event, h11.EndOfMessage):
-            return status, answer_headers, b"".join(chunks)
-        elif isinstance(event, h11.ConnectionClosed):
-            raise h11.RemoteProtocolError("connection closed mid-answer")
+    answer = await read_answer(connection.reader, request.method)
+    connection.keep_alive = answer.keep_alive
+    return answer.status, answer.headers, answer.body
 
 
 def _as_httpx(exc: BaseException, request: httpx.Request) -> BaseException:
     """Everything below httpx surfaces as the httpx error the retry policy understands."""
     if isinstance(exc, httpx.HTTPError):
         return exc
-    if isinstance(exc, _ClosedBeforeAnswer):
+    if isinstance(exc, ClosedBeforeAnswer):
         return httpx.RemoteProtocolError("server closed the connection without answering", request=request)
     if isinstance(exc, asyncio.TimeoutError):
         return httpx.ReadTimeout("no answer within the timeout", request=request)
-    if isinstance(exc, h11.RemoteProtocolError):
+    if isinstance(exc, ProtocolError):
         return httpx.RemoteProtocolError(f"malformed HTTP answer: {exc}", request=request)
     if isinstance(exc, (ConnectionError, OSError, asyncio.IncompleteReadError)):
         return httpx.ReadError(f"connection lost: {exc}", request=request)
