@@ -217,3 +217,14 @@ def test_prompt_edit_reruns_generation_and_judging_in_the_live_stage(tmp_path: P
     generated = scores(tmp_path)
     assert all(isinstance(r["output"], str) and r["output"] for r in generated)
     assert all(isinstance(r["latency_s"], float) for r in generated)
+
+
+def test_a_key_with_a_line_break_is_refused_before_any_request(tmp_path: Path) -> None:
+    write_project(tmp_path, 20)
+    with FakeOpenAIServer(FakeConfig(models=(JUDGE,))) as server:
+        done = live(tmp_path, server.url, key="sk-abc\nX-Injected: 1")
+        assert server.stats()["total_requests"] == 0
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "benchgate: error: LLM_API_KEY contains a control character or line break; check how it is set"
+    )

@@ -131,7 +131,7 @@ def _live_scores(
     cache = ResponseCache(options.cache or default_cache_path(project.root)) if options.use_cache else None
     limiter = AdaptiveLimiter(settings.concurrency, settings.max_concurrency)
     client = ChatClient(
-        api_key=os.environ.get("LLM_API_KEY") or None,
+        api_key=_api_key(),
         policy=RetryPolicy(max_attempts=settings.max_attempts, max_retry_s=settings.max_retry_s),
         limiter=limiter,
         timeout_s=settings.timeout_s,
@@ -162,6 +162,14 @@ def _live_scores(
         reasks=reasks,
         cost_usd=_cost(stats.tokens_by_model, settings.prices),
     )
+
+
+def _api_key() -> str | None:
+    """LLM_API_KEY without surrounding whitespace (a trailing newline from a secrets file is common)."""
+    key = os.environ.get("LLM_API_KEY", "").strip()
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in key):
+        raise UsageError("LLM_API_KEY contains a control character or line break; check how it is set")
+    return key or None
 
 
 def _cost(tokens: dict[str, list[int]], prices: dict[str, Price]) -> float | None:
