@@ -9,7 +9,7 @@ import httpx
 
 from benchgate import __version__
 from benchgate.errors import GitHubDenied, GitHubError
-from benchgate.retry import RetryPolicy, TransientHTTPError, build_retrying, retry_after_s
+from benchgate.retry import RetryPolicy, TransientHTTPError, retry_after_s, with_retries
 
 MAX_PAGES = 100
 """Comment pages read at most (10,000 comments at 100 a page)."""
@@ -83,17 +83,15 @@ class GitHubAPI:
         await self._call("DELETE", f"{self._root}/issues/comments/{comment_id}")
 
     async def _call(self, method: str, url: str, json: dict[str, Any] | None = None) -> httpx.Response:
-        retrying = build_retrying(self._policy, on_retry=self._count, answered_once=lambda: True)
+        async def attempt() -> httpx.Response:
+            return self._checked(method, url, await self._http.request(method, url, json=json))
+
         try:
-            async for attempt in retrying:
-                with attempt:
-                    response = await self._http.request(method, url, json=json)
-                    return self._checked(method, url, response)
+            return await with_retries(attempt, self._policy, on_retry=self._count, answered_once=lambda: True)
         except (TransientHTTPError, httpx.TransportError) as exc:
             raise GitHubError(
                 f"GitHub API {method} {_path(url)} still failing after retries: {exc}"
             ) from None
-        raise AssertionError("unreachable: tenacity either returns or raises")
 
     def _checked(self, method: str, url: str, response: httpx.Response) -> httpx.Response:
         status = response.status_code

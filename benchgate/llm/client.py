@@ -19,9 +19,9 @@ from benchgate.retry import (
     RETRYABLE_STATUS,
     RetryPolicy,
     TransientHTTPError,
-    build_retrying,
     error_kind,
     retry_after_s,
+    with_retries,
 )
 
 _FORMAT_REJECTION = re.compile(
@@ -127,20 +127,19 @@ class ChatClient:
         return reply
 
     async def _send_with_retries(self, url: str, payload: dict[str, Any], body: bytes) -> Reply:
-        retrying = build_retrying(
-            self._policy, on_retry=self._count_retry, answered_once=lambda: self._answered
-        )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._send(url, payload, body)
+            return await with_retries(
+                lambda: self._send(url, payload, body),
+                self._policy,
+                on_retry=self._count_retry,
+                answered_once=lambda: self._answered,
+            )
         except (TransientHTTPError, httpx.TransportError, httpx.TimeoutException) as exc:
             model = payload.get("model")
             raise LLMError(
                 f"LLM endpoint {shown_url(url)} (model {model!r}) still failing after retries: "
                 f"{self._scrub(str(exc) or error_kind(exc))}; finished calls are cached, rerun to resume"
             ) from None
-        raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def _send(self, url: str, payload: dict[str, Any], body: bytes) -> Reply:
         async with self.limiter.slot():
