@@ -230,3 +230,15 @@ def test_outside_actions_ci_just_runs_and_gates(repo: Path) -> None:
     )
     assert done.returncode == 1, done.stderr
     assert "benchgate ci: FAIL" in done.stdout
+
+
+def test_the_step_summary_never_exceeds_one_mib(repo: Path, github: FakeGitHub) -> None:
+    base, head = pull_request(repo)
+    env = actions_env(repo, github, base, head)
+    summary = Path(env["GITHUB_STEP_SUMMARY"])
+    summary.write_text("x" * (1024 * 1024 - 3000) + "\n")
+    done = benchgate(repo, "ci", env=env)
+    assert done.returncode == 1
+    assert summary.stat().st_size <= 1024 * 1024
+    tail = summary.read_text()[1024 * 1024 - 3000 :]
+    assert MARKER in tail and "| **Overall** |" in tail

@@ -228,3 +228,27 @@ def test_a_key_with_a_line_break_is_refused_before_any_request(tmp_path: Path) -
     assert done.stderr.strip().splitlines()[-1] == (
         "benchgate: error: LLM_API_KEY contains a control character or line break; check how it is set"
     )
+
+
+def test_repeated_judgements_are_averaged_and_priced(tmp_path: Path) -> None:
+    write_project(tmp_path, 20)
+    params = (tmp_path / "params.yaml").read_text()
+    params = params.replace(
+        f"judge: {{model: {JUDGE}}}", f"judge: {{model: {JUDGE}, samples: 3, temperature: 0.7}}"
+    )
+    params += f"llm:\n  prices:\n    {JUDGE}: {{prompt_per_mtok: 2.5, completion_per_mtok: 10}}\n"
+    (tmp_path / "params.yaml").write_text(params)
+    with FakeOpenAIServer(FakeConfig(models=(JUDGE,))) as server:
+        done = live(tmp_path, server.url)
+        seeds = {json.dumps(b) for b in server.stats()["by_body"]}
+        requests = server.stats()["total_requests"]
+    assert done.returncode == 0, done.stderr
+    assert requests == 20 * len(METRICS) * 3
+    assert len(seeds) == requests, "each repeat is its own request (seed + repeat index)"
+    calls = reliability(tmp_path)
+    expected = (calls["prompt_tokens"] * 2.5 + calls["completion_tokens"] * 10) / 1e6  # type: ignore[operator]
+    assert calls["cost_usd"] == round(expected, 4)
+    assert calls["cost_usd"] > 0  # type: ignore[operator]
+    for record in scores(tmp_path):
+        for value in record["scores"].values():  # type: ignore[union-attr]
+            assert round(value * 12) == value * 12, "mean of three scores on the 0, .25, ... 1 scale"
