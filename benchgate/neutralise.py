@@ -2,7 +2,8 @@
 
 Everything untrusted is shown as code, where GitHub renders no HTML, links, images or
 mentions. On top of that, a zero-width space breaks `@name` and `<!--`, so that neither a
-copy of the text nor a raw-body search for our sticky marker can be fooled.
+copy of the text nor a raw-body search for our sticky marker can be fooled; in prose, which
+GitHub autolinks, it also breaks `://` and `www.`.
 """
 
 from __future__ import annotations
@@ -59,4 +60,6 @@ _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>!|#~])")
 
 def text(plain: str) -> str:
     """Prose that may quote untrusted names: Markdown punctuation escaped, mentions broken."""
-    return defuse(_MARKDOWN_PUNCTUATION.sub(r"\\\1", plain))
+    # Prose is autolinked by GitHub (code is not): break URL schemes and `www.` too.
+    unlinked = plain.replace("://", ":" + ZWSP + "//").replace("www.", "www" + ZWSP + ".")
+    return defuse(_MARKDOWN_PUNCTUATION.sub(r"\\\1", unlinked))

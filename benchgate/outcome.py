@@ -12,6 +12,8 @@ from benchgate.results import FileRef, Reliability
 Status = Literal["pass", "warn", "fail"]
 Verdict = Literal["improved", "unchanged", "regressed", "inconclusive", "no-baseline"]
 SCHEMA_VERSION = 1
+SHA = r"^[0-9a-f]{40,64}$"
+Mode = Literal["dry-run", "live"]
 
 
 class _Out(BaseModel):
@@ -23,7 +25,7 @@ class BaseRef(_Out):
 
     rev: str | None
     """Revision as asked for or chosen (e.g. `main`, `HEAD~1`)."""
-    sha: str | None = None
+    sha: str | None = Field(default=None, pattern=SHA)
     """Resolved commit, when it exists."""
     found: bool = False
     """Whether that commit has results for this scenario and mode."""
@@ -34,7 +36,7 @@ class BaseRef(_Out):
 class HeadRef(_Out):
     """The commit whose working tree was gated."""
 
-    sha: str | None
+    sha: str | None = Field(pattern=SHA)
     """HEAD commit; null outside a git repository."""
     dirty: bool = False
     """Whether the gated results differ from the committed ones."""
@@ -198,7 +200,7 @@ class CompanionMetric(_Out):
 class CompanionRun(_Out):
     """The other mode's results, shown beside the gated ones (like the pilot's two columns)."""
 
-    mode: str
+    mode: Mode
     """`dry-run` or `live`."""
     judge: str
     """Who judged it."""
@@ -234,7 +236,7 @@ class GateResult(_Out):
     """Significance level of the base comparison; delta CIs are at 1 - alpha."""
     scenario: str
     """Scenario name."""
-    mode: str
+    mode: Mode
     """`dry-run` or `live`."""
     base: BaseRef
     """Comparison commit."""
@@ -267,6 +269,8 @@ class GateResult(_Out):
             *self.metrics,
             *self.agreement,
             *(self.companion.metrics if self.companion else []),
+            *(metric for change in self.worst for metric in change.deltas),
+            *(item.metric for item in self.reliability.unscored_items),
         ]
         for name in names:
             if not PLAIN_NAME.match(name):

@@ -111,10 +111,10 @@ def _verdict(r: GateResult) -> str:
 
 def _metadata(r: GateResult) -> str:
     m = r.meta
-    dataset = f"`{m.dataset.path}` · {m.samples:,} samples · sha256 `{m.dataset.sha256[:12]}`"
+    dataset = f"{safe.inline(m.dataset.path)} · {m.samples:,} samples · sha256 `{m.dataset.sha256[:12]}`"
     if m.limit is not None:
         dataset += f" · first {m.limit:,} only (--limit)"
-    prompt = f"`{m.prompt_version}` · `{m.prompt.path}` sha256 `{m.prompt.sha256[:12]}`"
+    prompt = f"{safe.inline(m.prompt_version)} · {safe.inline(m.prompt.path)} sha256 `{m.prompt.sha256[:12]}`"
     if m.base_dataset_sha256 is not None:
         dataset += " · " + (
             "unchanged since base" if m.base_dataset_sha256 == m.dataset.sha256 else "**changed since base**"
@@ -277,7 +277,7 @@ def _reliability(r: GateResult) -> str:
         f"({fmt.share(rel.unscored, rel.judgements)}; max {fmt.bound(100 * rel.max_unscored)}%)",
     ]
     if calls.requests or calls.cache_hits:
-        retries = ", ".join(f"{k} ×{v}" for k, v in sorted(calls.retries.items())) or "none"
+        retries = ", ".join(f"{safe.inline(k, 40)} ×{v}" for k, v in sorted(calls.retries.items())) or "none"
         lines.append(f"- **Requests:** {calls.requests:,} · retried failures by status: {retries}")
         lines.append(f"- **Judge re-asks** (unreadable replies asked again): {calls.reasks:,}")
         lines.append(f"- **Cache:** {calls.cache_hits:,} hits · {calls.cache_misses:,} misses")

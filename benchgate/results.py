@@ -52,7 +52,7 @@ class FileRef(_Record):
 
     path: str
     """Path relative to the project root."""
-    sha256: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     """Hex digest of the file's bytes."""
 
 

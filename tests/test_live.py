@@ -67,7 +67,7 @@ def test_faulty_endpoint_loses_nothing_and_retries_match_the_server(tmp_path: Pa
     gate = benchgate(tmp_path, "gate", "--mode", "live")
     assert gate.returncode in (0, 1), gate.stderr
     report = (tmp_path / ".benchgate/reports/synthetic/live/report.md").read_text()
-    shown = ", ".join(f"{k} ×{v}" for k, v in sorted(server_failures.items()))
+    shown = ", ".join(f"`{k}` ×{v}" for k, v in sorted(server_failures.items()))
     assert f"retried failures by status: {shown}" in report
 
 

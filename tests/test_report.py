@@ -114,6 +114,6 @@ def test_live_report_with_dry_run_beside_it_matches_golden() -> None:
     assert result.agreement["coherence"].n == 35
     text = render(result)
     assert "| Metric | Live run (LLM) (95% CI) | Dry-run |" in text
-    assert "retried failures by status: 503 ×2, reset ×1" in text
+    assert "retried failures by status: `503` ×2, `reset` ×1" in text
     assert_inert(text)
     check_golden("live.md", text)
