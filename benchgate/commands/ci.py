@@ -63,8 +63,11 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
     for name in names:
         project.scenario(name)
     outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
+    stages = _dvc_stages(project.root) if (project.root / "dvc.yaml").is_file() else set()
+    if stages:
+        _refuse_bad_inputs(project)  # before dvc, so bad data is exit 2 with file:line, not a failed stage
     for name in names:
-        _reproduce(project, name, options.mode)
+        _reproduce(project, name, options.mode, stages)
         outcome.gates[name] = gate_scenario(
             options.params, name, options.mode, base=outcome.base, fail_on_warn=options.fail_on_warn
         )
@@ -111,15 +114,18 @@ def _base_commit(root: Path, context: RunContext) -> str | None:
     return context.base_sha
 
 
-def _reproduce(project: Project, name: str, mode: Mode) -> None:
+def _refuse_bad_inputs(project: Project) -> None:
+    from benchgate.commands.validate import validate
+
+    problems = validate([project.params_path]).problems
+    if problems:
+        raise InputError(problems)
+
+
+def _reproduce(project: Project, name: str, mode: Mode, stages: set[str]) -> None:
     """`dvc repro` of the scenario's stage when dvc.yaml defines it; otherwise run it here."""
     stage = f"bench@{name}-{mode}" if mode == "dry-run" else f"bench-live@{name}-{mode}"
-    if (project.root / "dvc.yaml").is_file() and stage in _dvc_stages(project.root):
-        from benchgate.commands.validate import validate
-
-        problems = validate([project.params_path]).problems
-        if problems:
-            raise InputError(problems)
+    if stage in stages:
         done = subprocess.run(
             [sys.executable, "-m", "dvc", "repro", stage],
             cwd=project.root,

@@ -15,6 +15,7 @@ from benchgate.gate import GateInput, evaluate, with_excerpts
 from benchgate.outcome import GateResult, HeadRef
 from benchgate.params_file import Project, load_project
 from benchgate.report import render
+from benchgate.results import FileRef
 from benchgate.results_store import RunFiles, read_run
 
 REPORTS = ".benchgate/reports"
@@ -44,7 +45,8 @@ def gate_scenario(
     name, spec = project.scenario(scenario)
     results_dir = project.results_dir(name, mode)
     head = read_run(project.root / results_dir, results_dir)
-    stale = _staleness(project, head, spec.dataset, spec.prompt)
+    current = (file_ref(project.root, spec.dataset), file_ref(project.root, spec.prompt))
+    stale = _staleness(head, current)
     if stale:
         raise InputError([Problem(f"{results_dir}/run.json", None, None, stale)])
     baseline = find_baseline(project.root, results_dir, base)
@@ -61,7 +63,7 @@ def gate_scenario(
         base_ref=baseline.ref,
         head_ref=head_ref,
         reproduce=_reproduce(project, name, mode, head, (head_ref.sha, baseline.ref.sha)),
-        companion=_companion(project, name, mode, spec.dataset, spec.prompt),
+        companion=_companion(project, name, mode, current),
     )
     result = evaluate(gate_input)
     generated = {s.id: s.output for s in head.scores if s.output is not None}
@@ -79,25 +81,25 @@ def gate_scenario(
     return GateOutcome(result, json_path, report_path)
 
 
-def _staleness(project: Project, run: RunFiles, dataset: str, prompt: str) -> str | None:
-    """Why results no longer match the dataset or prompt, if they do not."""
-    for recorded, relative in ((run.info.dataset, dataset), (run.info.prompt, prompt)):
-        if file_ref(project.root, relative).sha256 != recorded.sha256:
+def _staleness(run: RunFiles, current: tuple[FileRef, FileRef]) -> str | None:
+    """Why results no longer match today's dataset and prompt, if they do not."""
+    for recorded, now in zip((run.info.dataset, run.info.prompt), current, strict=True):
+        if now.sha256 != recorded.sha256:
             return (
-                f"results are stale: {relative} changed since they were computed; "
+                f"results are stale: {now.path} changed since they were computed; "
                 "run `dvc repro` or `benchgate run`"
             )
     return None
 
 
-def _companion(project: Project, name: str, mode: str, dataset: str, prompt: str) -> RunFiles | None:
+def _companion(project: Project, name: str, mode: str, current: tuple[FileRef, FileRef]) -> RunFiles | None:
     """The other mode's results, when present and computed from the same files."""
     other = "live" if mode == "dry-run" else "dry-run"
     directory = project.results_dir(name, other)
     if not (project.root / directory / "run.json").is_file():
         return None
     files = read_run(project.root / directory, directory)
-    return None if _staleness(project, files, dataset, prompt) else files
+    return None if _staleness(files, current) else files
 
 
 def _head_ref(root: Path, results_dir: str) -> HeadRef:

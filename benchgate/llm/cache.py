@@ -76,9 +76,6 @@ class ResponseCache:
             (endpoint_model, mode),
         )
 
-    def __len__(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM responses").fetchone()[0])
-
     def close(self) -> None:
         """Checkpoint and close."""
         self._db.close()
