@@ -8,7 +8,8 @@ from pathlib import Path, PurePosixPath
 from benchgate import git
 from benchgate.errors import GitError, UsageError
 from benchgate.outcome import BaseRef
-from benchgate.results_store import RUN_INFO, SCORES, RunFiles, parse_run
+from benchgate.results import RunFiles
+from benchgate.results_store import RUN_INFO, SCORES, parse_run
 
 
 @dataclass(frozen=True)

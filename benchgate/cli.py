@@ -9,11 +9,15 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from benchgate import __version__, console
 from benchgate.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, BenchgateError
+
+if TYPE_CHECKING:
+    from benchgate.results import Mode
 
 MODES = click.Choice(["dry-run", "live"])
 
@@ -74,7 +78,7 @@ def cli() -> None:
 def run(
     params: Path,
     scenario: str | None,
-    mode: str,
+    mode: Mode,
     out: Path | None,
     limit: int | None,
     cache_path: Path | None,
@@ -90,7 +94,7 @@ def run(
     from benchgate.commands.run import LiveOptions, run_scenario
 
     live = LiveOptions(cache=cache_path, use_cache=not no_cache)
-    outcome = run_scenario(params, scenario, mode, out=out, limit=limit, live=live)  # type: ignore[arg-type]
+    outcome = run_scenario(params, scenario, mode, out=out, limit=limit, live=live)
     console.print_run(outcome)
     return EXIT_OK
 
@@ -125,7 +129,7 @@ def run(
 def gate(
     params: Path,
     scenario: str | None,
-    mode: str,
+    mode: Mode,
     base: str | None,
     fail_on_warn: bool | None,
     json_path: Path | None,
@@ -222,7 +226,7 @@ def validate(paths: tuple[Path, ...]) -> int:
 def ci(
     params: Path,
     scenarios: tuple[str, ...],
-    mode: str,
+    mode: Mode,
     base: str | None,
     fail_on_warn: bool | None,
     comment: bool,
@@ -243,7 +247,7 @@ def ci(
     options = CIOptions(
         params=params,
         scenarios=names,
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         base=base,
         fail_on_warn=fail_on_warn,
         comment=comment,

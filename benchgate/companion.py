@@ -7,7 +7,7 @@ import numpy as np
 from benchgate.config import Scenario
 from benchgate.metrics import ScoreTable, summarise_table
 from benchgate.outcome import Agreement, CompanionMetric, CompanionRun
-from benchgate.results_store import RunFiles
+from benchgate.results import RunFiles
 from benchgate.stats import spearman
 from benchgate.status import threshold_status, worst
 

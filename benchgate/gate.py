@@ -24,8 +24,7 @@ from benchgate.outcome import (
     Threshold,
     UnscoredItem,
 )
-from benchgate.results import MetricSummary
-from benchgate.results_store import RunFiles
+from benchgate.results import MetricSummary, RunFiles
 from benchgate.status import threshold_status, worst
 
 ID_LIST_LIMIT = 50

@@ -7,13 +7,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from benchgate.config import PLAIN_NAME
-from benchgate.results import FileRef, Reliability
+from benchgate.results import FileRef, Mode, Reliability
 
 Status = Literal["pass", "warn", "fail"]
 Verdict = Literal["improved", "unchanged", "regressed", "inconclusive", "no-baseline"]
 SCHEMA_VERSION = 1
 SHA = r"^[0-9a-f]{40,64}$"
-Mode = Literal["dry-run", "live"]
 
 
 class _Out(BaseModel):

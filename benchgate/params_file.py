@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from benchgate.config import Params, Scenario
 from benchgate.errors import InputError, Problem, UsageError
+from benchgate.results import Mode
 
 DEFAULT_PARAMS = "params.yaml"
 
@@ -40,7 +41,7 @@ class Project:
         """A path from params.yaml, resolved against the project root."""
         return self.root / relative
 
-    def results_dir(self, name: str, mode: str) -> str:
+    def results_dir(self, name: str, mode: Mode) -> str:
         """Where a scenario's stage writes its outputs, relative to the root (posix)."""
         base = self.params.scenarios[name].results or f"data/results/{name}"
         return f"{base.rstrip('/')}/{mode}"

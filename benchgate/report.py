@@ -9,6 +9,7 @@ from benchgate import __version__
 from benchgate import formatting as fmt
 from benchgate import neutralise as safe
 from benchgate.outcome import GateResult, MetricResult, Status, Verdict
+from benchgate.results import Mode
 
 _STATUS: dict[Status, str] = {"pass": "✅ PASS", "warn": "⚠️ WARN", "fail": "❌ FAIL"}
 _ICON: dict[Status, str] = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
@@ -173,7 +174,7 @@ def _results(r: GateResult) -> str:
     return "### Results\n" + "\n".join(lines)
 
 
-def _mode_label(mode: str) -> str:
+def _mode_label(mode: Mode) -> str:
     return "Live run (LLM)" if mode == "live" else "Dry-run"
 
 

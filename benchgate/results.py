@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+Mode = Literal["dry-run", "live"]
+"""How a run was judged: stored ground truth (`dry-run`) or an LLM judge (`live`)."""
 
 
 class _Record(BaseModel):
@@ -82,7 +88,7 @@ class RunInfo(_Record):
 
     scenario: str
     """Scenario name."""
-    mode: str
+    mode: Mode
     """`dry-run` or `live`."""
     dataset: FileRef
     """The dataset that was judged."""
@@ -102,3 +108,11 @@ class RunInfo(_Record):
     """Base URL of the LLM endpoint used (credentials removed), live mode only."""
     reliability: Reliability = Reliability()
     """Call statistics (live mode)."""
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """A run's outputs as read back (from the work tree or from a commit)."""
+
+    scores: list[SampleScore]
+    info: RunInfo

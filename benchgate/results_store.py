@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from benchgate.errors import InputError, Problem
-from benchgate.results import MetricSummary, RunInfo, SampleScore
+from benchgate.results import MetricSummary, RunFiles, RunInfo, SampleScore
 
 SCORES = "scores.jsonl"
 METRICS = "metrics.json"
 RUN_INFO = "run.json"
-
-
-@dataclass(frozen=True)
-class RunFiles:
-    """A run's outputs as read back."""
-
-    scores: list[SampleScore]
-    info: RunInfo
 
 
 def write_run(

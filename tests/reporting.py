@@ -10,8 +10,7 @@ from benchgate.gate import GateInput, evaluate, with_excerpts
 from benchgate.ground_truth import judge_with_ground_truth
 from benchgate.outcome import BaseRef, GateResult, HeadRef
 from benchgate.params_file import load_project
-from benchgate.results import FileRef, Reliability, RunInfo, SampleScore
-from benchgate.results_store import RunFiles
+from benchgate.results import FileRef, Reliability, RunFiles, RunInfo, SampleScore
 from tests.conftest import EXAMPLE, ROOT
 
 BASE_SHA = "1" * 40

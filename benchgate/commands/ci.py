@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchgate import git
+from benchgate import dvc, git
 from benchgate.commands.gate import GateOutcome, gate_scenario
-from benchgate.commands.run import Mode, run_scenario
-from benchgate.errors import GitError, GitHubDenied, InfraError, InputError
+from benchgate.commands.run import run_scenario
+from benchgate.errors import GitError, GitHubDenied, InputError
 from benchgate.github.api import GitHubAPI
 from benchgate.github.context import RunContext, read_context
 from benchgate.github.sticky import upsert
@@ -22,6 +20,7 @@ from benchgate.github.workflow import annotate, append_summary, set_outputs, sum
 from benchgate.outcome import Status
 from benchgate.params_file import Project, load_project
 from benchgate.report import COMMENT_LIMIT, marker, render, utf8_size
+from benchgate.results import Mode
 from benchgate.status import worst
 
 CI_DIR = ".benchgate/ci"
@@ -63,7 +62,7 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
     for name in names:
         project.scenario(name)
     outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
-    stages = _dvc_stages(project.root) if (project.root / "dvc.yaml").is_file() else set()
+    stages = dvc.list_stages(project.root) if dvc.has_pipeline(project.root) else set()
     if stages:
         _refuse_bad_inputs(project)  # before dvc, so bad data is exit 2 with file:line, not a failed stage
     for name in names:
@@ -124,32 +123,11 @@ def _refuse_bad_inputs(project: Project) -> None:
 
 def _reproduce(project: Project, name: str, mode: Mode, stages: set[str]) -> None:
     """`dvc repro` of the scenario's stage when dvc.yaml defines it; otherwise run it here."""
-    stage = f"bench@{name}-{mode}" if mode == "dry-run" else f"bench-live@{name}-{mode}"
+    stage = dvc.stage_name(name, mode)
     if stage in stages:
-        done = subprocess.run(
-            [sys.executable, "-m", "dvc", "repro", stage],
-            cwd=project.root,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        sys.stderr.write(done.stdout + done.stderr)
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise InfraError(f"dvc repro {stage} failed: {last}")
+        dvc.repro(project.root, stage)
         return
     run_scenario(project.params_path, name, mode)
-
-
-def _dvc_stages(root: Path) -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "dvc", "stage", "list", "--name-only"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return set(done.stdout.split()) if done.returncode == 0 else set()
 
 
 def _write_combined(project: Project, outcome: CIOutcome) -> None:

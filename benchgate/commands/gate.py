@@ -7,7 +7,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchgate import git
+from benchgate import dvc, git
 from benchgate.baseline import find_baseline
 from benchgate.errors import InputError, Problem
 from benchgate.fingerprint import file_ref
@@ -15,8 +15,8 @@ from benchgate.gate import GateInput, evaluate, with_excerpts
 from benchgate.outcome import GateResult, HeadRef
 from benchgate.params_file import Project, load_project
 from benchgate.report import render
-from benchgate.results import FileRef
-from benchgate.results_store import RunFiles, read_run
+from benchgate.results import FileRef, Mode, RunFiles
+from benchgate.results_store import read_run
 
 REPORTS = ".benchgate/reports"
 
@@ -33,7 +33,7 @@ class GateOutcome:
 def gate_scenario(
     params: Path,
     scenario: str | None,
-    mode: str,
+    mode: Mode,
     *,
     base: str | None,
     fail_on_warn: bool | None = None,
@@ -92,9 +92,9 @@ def _staleness(run: RunFiles, current: tuple[FileRef, FileRef]) -> str | None:
     return None
 
 
-def _companion(project: Project, name: str, mode: str, current: tuple[FileRef, FileRef]) -> RunFiles | None:
+def _companion(project: Project, name: str, mode: Mode, current: tuple[FileRef, FileRef]) -> RunFiles | None:
     """The other mode's results, when present and computed from the same files."""
-    other = "live" if mode == "dry-run" else "dry-run"
+    other: Mode = "live" if mode == "dry-run" else "dry-run"
     directory = project.results_dir(name, other)
     if not (project.root / directory / "run.json").is_file():
         return None
@@ -134,14 +134,13 @@ def _excerpts(project: Project, dataset: str, ids: set[str]) -> dict[str, str]:
 
 
 def _reproduce(
-    project: Project, name: str, mode: str, head: RunFiles, shas: tuple[str | None, str | None]
+    project: Project, name: str, mode: Mode, head: RunFiles, shas: tuple[str | None, str | None]
 ) -> list[str]:
     head_sha, base_sha = shas
     commands = [f"git checkout {head_sha}"] if head_sha else []
     env = f"LLM_URL={shlex.quote(head.info.endpoint)} " if mode == "live" and head.info.endpoint else ""
-    if (project.root / "dvc.yaml").is_file():
-        stage = f"bench@{name}-{mode}" if mode == "dry-run" else f"bench-live@{name}-{mode}"
-        commands.append(f"{env}dvc repro {shlex.quote(stage)}")
+    if dvc.has_pipeline(project.root):
+        commands.append(f"{env}dvc repro {shlex.quote(dvc.stage_name(name, mode))}")
     else:
         commands.append(f"{env}benchgate run --scenario {shlex.quote(name)} --mode {mode}")
     base_flag = f" --base {base_sha}" if base_sha else ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from benchgate.config import Price, Scenario
 from benchgate.dataset import Sample, load_dataset
@@ -14,10 +13,9 @@ from benchgate.fingerprint import file_ref
 from benchgate.ground_truth import judge_with_ground_truth
 from benchgate.metrics import summarise
 from benchgate.params_file import Project, load_project
-from benchgate.results import MetricSummary, Reliability, RunInfo, SampleScore
+from benchgate.results import MetricSummary, Mode, Reliability, RunInfo, SampleScore
 from benchgate.results_store import write_run
 
-Mode = Literal["dry-run", "live"]
 GROUND_TRUTH_JUDGE = "ground truth"
 
 

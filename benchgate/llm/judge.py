@@ -11,7 +11,7 @@ from typing import Any
 from benchgate.config import JudgeSpec
 from benchgate.llm.cache import ResponseCache
 from benchgate.llm.client import ChatClient, Reply, UnsupportedResponseFormat
-from benchgate.llm.verdict import read_verdict
+from benchgate.llm.replies import parse_score
 
 MODES = ("json_schema", "json_object", "text")
 VERDICT_SCHEMA: dict[str, Any] = {
@@ -181,10 +181,10 @@ async def judge_once(
             return client.complete(url, payload, {"repeat": repeat})
 
         reply_text = (await negotiator.send(f"{url}|{spec.model}", ask)).content
-        verdict = read_verdict(reply_text)
-        if verdict.normalised is not None:
-            return Judgement(verdict.normalised, verdict.reason, reasks=asked)
-        problem = verdict.problem or "unreadable"
+        parsed = parse_score(reply_text)
+        if parsed.normalised is not None:
+            return Judgement(parsed.normalised, parsed.reason, reasks=asked)
+        problem = parsed.problem or "unreadable"
         messages = [
             *messages,
             {"role": "assistant", "content": reply_text},

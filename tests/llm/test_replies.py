@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchgate.llm.verdict import read_verdict
+from benchgate.llm.replies import parse_score
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,7 @@ from benchgate.llm.verdict import read_verdict
     ],
 )
 def test_readable_replies(reply: str, score: float) -> None:
-    verdict = read_verdict(reply)
+    verdict = parse_score(reply)
     assert verdict.score == score
     assert verdict.normalised == (score - 1) / 4
 
@@ -34,11 +34,11 @@ def test_readable_replies(reply: str, score: float) -> None:
     ],
 )
 def test_unreadable_replies_are_unscored_not_wrong(reply: str, problem: str) -> None:
-    verdict = read_verdict(reply)
+    verdict = parse_score(reply)
     assert verdict.score is None
     assert verdict.normalised is None
     assert verdict.problem is not None and verdict.problem.startswith(problem)
 
 
 def test_raw_newlines_inside_strings_are_read() -> None:
-    assert read_verdict('{ "score": 2, "reason": "line one\nline two" }  ').score == 2.0
+    assert parse_score('{ "score": 2, "reason": "line one\nline two" }  ').score == 2.0

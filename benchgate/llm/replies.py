@@ -16,7 +16,7 @@ _REASON_FIELD = re.compile(r'"reason"\s*:\s*"((?:[^"\\]|\\.)*)')
 
 
 @dataclass(frozen=True)
-class Verdict:
+class ParsedScore:
     """A judge's score on the 1-5 scale (None when unreadable) and why."""
 
     score: float | None
@@ -32,7 +32,7 @@ class Verdict:
         return (self.score - low) / (high - low)
 
 
-def read_verdict(text: str) -> Verdict:
+def parse_score(text: str) -> ParsedScore:
     """The last JSON object with a score; else a score field in truncated JSON; else a problem."""
     candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
     for candidate in candidates:
@@ -44,22 +44,22 @@ def read_verdict(text: str) -> Verdict:
         reason = _REASON_FIELD.search(text)
         return _checked(fields[-1], reason.group(1) if reason else None, truncated=True)
     if not text.strip():
-        return Verdict(None, None, "empty reply")
-    return Verdict(None, None, "no JSON object with a score")
+        return ParsedScore(None, None, "empty reply")
+    return ParsedScore(None, None, "no JSON object with a score")
 
 
-def _checked(raw: object, reason: object, truncated: bool = False) -> Verdict:
+def _checked(raw: object, reason: object, truncated: bool = False) -> ParsedScore:
     try:
         score = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return Verdict(None, None, f"score is not a number: {str(raw)[:40]!r}")
+        return ParsedScore(None, None, f"score is not a number: {str(raw)[:40]!r}")
     low, high = SCALE
     if not low <= score <= high:
-        return Verdict(None, None, f"score {score:g} is outside {low}..{high}")
+        return ParsedScore(None, None, f"score {score:g} is outside {low}..{high}")
     note = str(reason)[:500] if isinstance(reason, str) else None
     if truncated and note:
         note += "…"
-    return Verdict(score, note)
+    return ParsedScore(score, note)
 
 
 def _json_objects(text: str) -> list[dict[str, object]]:
