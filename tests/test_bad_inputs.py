@@ -138,12 +138,12 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     ),
     "judged threshold above 1": (
         edit_params("{pass: 0.88, warn: 0.82}", "{pass: 88, warn: 82}"),
-        f"{PARAMS}:8",
+        f"{PARAMS}:12",  # the metric's own line, not `metrics:`
         "cannot be met",
     ),
     "bad metric name": (
         edit_params("      accuracy:", "      'acc|uracy':"),
-        f"{PARAMS}:8",
+        f"{PARAMS}:10",  # the bad name's own line
         "metric name",
     ),
     "nan threshold": (

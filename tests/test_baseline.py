@@ -28,7 +28,7 @@ def project(repo: Path) -> Path:
 
 def test_first_commit_has_no_baseline(project: Path) -> None:
     commit_run(project, "only commit")
-    found = find_baseline(project, RESULTS, None)
+    found = find_baseline(project, RESULTS, None, params=project / "params.yaml")
     assert found.files is None
     assert found.ref.rev == "HEAD~1"
     assert found.ref.reason == "the head commit has no parent to compare with"
@@ -38,7 +38,7 @@ def test_on_the_default_branch_the_base_is_the_previous_commit(project: Path) ->
     first = commit_run(project, "one")
     lower_metric(project / DATASET, "coverage", 3, 0.1)
     commit_run(project, "two")
-    found = find_baseline(project, RESULTS, None)
+    found = find_baseline(project, RESULTS, None, params=project / "params.yaml")
     assert (found.ref.rev, found.ref.sha, found.ref.found) == ("HEAD~1", first, True)
 
 
@@ -51,7 +51,7 @@ def test_on_a_branch_the_base_is_the_merge_base(project: Path) -> None:
     lower_metric(project / DATASET, "accuracy", 3, 0.1)
     commit_run(project, "main moves on")
     git(project, "checkout", "-q", "feature")
-    found = find_baseline(project, RESULTS, None)
+    found = find_baseline(project, RESULTS, None, params=project / "params.yaml")
     assert (found.ref.rev, found.ref.sha) == ("main", fork)
 
 
@@ -59,7 +59,7 @@ def test_base_without_results_is_no_baseline_with_a_reason(project: Path) -> Non
     (project / "README").write_text("before benchgate\n")
     before = commit_all(project, "before results existed")
     commit_run(project, "results")
-    found = find_baseline(project, RESULTS, "HEAD~1")
+    found = find_baseline(project, RESULTS, "HEAD~1", params=project / "params.yaml")
     assert found.files is None
     assert found.ref.sha == before
     assert found.ref.reason == f"{before[:12]} has no committed results in {RESULTS}"
@@ -68,7 +68,7 @@ def test_base_without_results_is_no_baseline_with_a_reason(project: Path) -> Non
 def test_unknown_revision_is_a_usage_error(project: Path) -> None:
     commit_run(project, "one")
     with pytest.raises(UsageError, match="--base nope: no such commit"):
-        find_baseline(project, RESULTS, "nope")
+        find_baseline(project, RESULTS, "nope", params=project / "params.yaml")
 
 
 def test_outside_git_there_is_no_baseline(tmp_path: Path) -> None:

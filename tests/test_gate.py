@@ -106,7 +106,7 @@ def test_regression_fails_even_when_thresholds_pass() -> None:
     assert coverage.threshold_status == "pass"
     assert coverage.verdict == "regressed" and coverage.status == "fail"
     assert result.failed
-    assert any("regressed" in r for r in result.reasons)
+    assert any(r.kind == "regression" and "regressed" in r.message for r in result.reasons)
 
 
 def test_on_regression_warn_only_warns() -> None:
@@ -120,7 +120,7 @@ def test_missing_baseline_warns_by_default_and_never_passes_silently() -> None:
     result = gate(run(uniform(0.95)), None)
     assert result.status == "warn"
     assert {m.verdict for m in result.metrics.values()} == {"no-baseline"}
-    assert result.reasons == ["no baseline to compare with: none here"]
+    assert [r.message for r in result.reasons] == ["no baseline to compare with: none here"]
     assert gate(run(uniform(0.95)), None, on_missing_baseline="fail").failed
 
 
@@ -134,14 +134,14 @@ def test_too_many_unscored_fails() -> None:
     result = gate(head, run(uniform(0.95)))
     assert result.failed
     assert result.reliability.unscored == 3
-    assert any("3 of 30 judgements are unscored" in r for r in result.reasons)
+    assert any(r.kind == "unscored" and "3 of 30 judgements are unscored" in r.message for r in result.reasons)
     assert [i.id for i in result.reliability.unscored_items] == ["s00", "s01", "s02"]
 
 
 def test_too_few_samples_fails() -> None:
     result = gate(run(uniform(0.95, n=4)), run(uniform(0.95, n=4)))
     assert result.metrics["coverage"].status == "fail"
-    assert any("min_samples is 5" in r for r in result.reasons)
+    assert any(r.kind == "min-samples" and "min_samples is 5" in r.message for r in result.reasons)
 
 
 def test_latency_regression_uses_its_own_max_drop() -> None:

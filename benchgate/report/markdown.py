@@ -69,7 +69,30 @@ def render(
         text = _join([*sections, note])
         if measure(text) <= max_size:
             return text
-    return text
+    return _cut(text, max_size, measure)
+
+
+def _cut(text: str, max_size: int, measure: Callable[[str], int]) -> str:
+    """Last resort for a result with more rows than fit (only a crafted gate.json has them):
+    whole lines are dropped from the end, and an open code fence is closed."""
+    tail = "\n_Cut to fit: gate.json has the rest._\n"
+    lines = text.split("\n")
+    budget = max_size - measure(tail) - 8
+    kept, used = [], 0
+    for line in lines:
+        size = measure(line) + 1
+        if used + size > budget:
+            break
+        kept.append(line)
+        used += size
+    fence = None
+    for line in kept:
+        run = line[: len(line) - len(line.lstrip("`"))]
+        if fence is None and len(run) >= 3:
+            fence = run
+        elif fence is not None and line.strip() == fence:
+            fence = None
+    return "\n".join([*kept, *([fence] if fence else [])]) + tail
 
 
 def _join(sections: list[Section]) -> str:
@@ -82,6 +105,7 @@ def _sections(r: GateResult) -> list[Section]:
         Section("verdict", _verdict(r)),
         Section("metadata", _metadata(r)),
         Section("results", _results(r)),
+        *([Section("policy changes", _policy_changes(r))] if r.policy_changes else []),
         Section("changes", _changes(r)),
         *([Section("agreement", _agreement(r))] if r.agreement else []),
         Section("samples", _samples(r)),
@@ -106,7 +130,7 @@ def _verdict(r: GateResult) -> str:
         "",
         f"**{r.status.upper()}** — {outcome}",
     ]
-    lines += [f"- {safe.text(reason)}" for reason in r.reasons]
+    lines += [f"- {safe.text(reason.message)}" for reason in r.reasons]
     return "\n".join(lines)
 
 
@@ -139,9 +163,22 @@ def _metadata(r: GateResult) -> str:
 
 
 def _base(r: GateResult) -> str:
-    rev = safe.inline(r.base.rev) if r.base.rev else "none"
-    sha = f" @ `{r.base.sha[:12]}`" if r.base.sha else ""
-    return rev + sha + ("" if r.base.found else " (no baseline)")
+    b = r.base
+    rev = safe.inline(b.rev) if b.rev else "none"
+    sha = f" @ `{b.sha[:12]}`" if b.sha else ""
+    notes = [] if b.found else ["no baseline"]
+    if b.chosen_by == "merge-base" and b.default_branch:
+        notes.append(f"merge-base with {safe.inline(b.default_branch)}")
+    elif b.chosen_by == "head":
+        notes.append("uncommitted results compared with the commit they sit on")
+    elif b.chosen_by == "guessed":
+        notes.append(
+            "**guessed**: no default branch found, so the previous commit; "
+            "pass `--base REV` or set `gate.base` in params.yaml"
+        )
+    if b.sha is not None and b.sha == r.head.sha and b.chosen_by != "head":
+        notes.append("**the same commit as the head**")
+    return rev + sha + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _results(r: GateResult) -> str:
@@ -165,7 +202,7 @@ def _results(r: GateResult) -> str:
             verdict += f" (p {fmt.p_value(m.p_value)})"
         cells += [fmt.value(name, m.base_value), delta, verdict, _threshold(m), _STATUS[m.status]]
         lines.append("| " + " | ".join(cells) + " |")
-    policy = "fail-on-warn on" if r.fail_on_warn else "fail-on-warn off"
+    policy = "fail-on-warn on" if r.policy.fail_on_warn else "fail-on-warn off"
     overall = ["**Overall**", ""]
     if companion is not None:
         overall.append(f"{_STATUS[companion.status]} (not gated)")
@@ -199,6 +236,33 @@ def _agreement(r: GateResult) -> str:
     return "\n".join(lines)
 
 
+def _policy_changes(r: GateResult) -> str:
+    lines = [
+        "### Gate policy changed in this PR",
+        "| Key | Base | Head | Effect |",
+        "| --- | --- | --- | --- |",
+    ]
+    for change in r.policy_changes:
+        effect = "**looser**" if change.effect == "looser" else change.effect
+        cells = [safe.inline(change.key, 80), _setting(change.base), _setting(change.head), effect]
+        lines.append("| " + " | ".join(cells) + " |")
+    whose = "the base commit's" if r.policy.source == "base" else "this PR's"
+    lines.append(
+        f"\nThresholds and policy applied: {whose} params.yaml (`gate.policy_from: {r.policy.source}`)."
+    )
+    return "\n".join(lines)
+
+
+def _setting(value: float | str | bool | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    if isinstance(value, float):
+        return fmt.bound(value)
+    return safe.inline(str(value), 40)
+
+
 def _threshold(m: MetricResult) -> str:
     sign = "≥" if m.threshold.direction == "higher" else "≤"
     text = f"{sign}{fmt.bound(m.threshold.pass_)} pass"
@@ -208,7 +272,7 @@ def _threshold(m: MetricResult) -> str:
 
 
 def _changes(r: GateResult) -> str:
-    level = f"{100 * (1 - r.alpha):g}% CI"
+    level = f"{100 * (1 - r.policy.alpha):g}% CI"
     lines = ["### Significant changes"]
     significant = [(n, m) for n, m in r.metrics.items() if m.verdict in ("improved", "regressed")]
     for name, m in significant:
@@ -229,7 +293,12 @@ def _changes(r: GateResult) -> str:
         detail = "too few paired samples"
         if m.delta is not None:
             detail = f"{fmt.signed(name, m.delta)}, smallest detectable change {fmt.value(name, m.mde)}"
-        lines.append(f"- ? **{name}** inconclusive ({detail}); more samples would settle it.")
+        settle = (
+            f"about {m.settle_n:,} paired samples would settle it"
+            if m.settle_n
+            else "more samples would settle it"
+        )
+        lines.append(f"- ? **{name}** inconclusive ({detail}); {settle}.")
     return "\n".join(lines)
 
 
