@@ -63,8 +63,8 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
         project.scenario(name)
     outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
     stages = dvc.list_stages(project.root) if dvc.has_pipeline(project.root) else set()
-    if stages:
-        _refuse_bad_inputs(project, options.mode)  # before dvc, so bad data is exit 2 with file:line, not a failed stage
+    if stages:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
+        _refuse_bad_inputs(project, options.mode)
     for name in names:
         _reproduce(project, name, options.mode, stages)
         outcome.gates[name] = gate_scenario(
