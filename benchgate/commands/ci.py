@@ -60,11 +60,13 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
     project = load_project(options.params)
     names = options.scenarios or sorted(project.params.scenarios)
     for name in names:
-        project.scenario(name)
+        project.scenario(name, check_pulled=False)
+    # Only the datasets of the scenarios run; the base's results come from git, not from DVC.
+    dvc.pull(project.root, [project.params.scenarios[name].dataset for name in names])
     outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
     stages = dvc.list_stages(project.root) if dvc.has_pipeline(project.root) else set()
     if stages:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
-        _refuse_bad_inputs(project, options.mode)
+        _refuse_bad_inputs(project, options.mode, names)
     for name in names:
         _reproduce(project, name, options.mode, stages)
         outcome.gates[name] = gate_scenario(
@@ -119,10 +121,10 @@ def _base_commit(root: Path, context: RunContext) -> str | None:
     return context.base_sha
 
 
-def _refuse_bad_inputs(project: Project, mode: Mode) -> None:
+def _refuse_bad_inputs(project: Project, mode: Mode, names: list[str]) -> None:
     from benchgate.commands.validate import validate
 
-    problems = validate([project.params_path], complete=mode == "dry-run").problems
+    problems = validate([project.params_path], complete=mode == "dry-run", only=names).problems
     if problems:
         raise InputError(problems)
 
