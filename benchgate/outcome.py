@@ -13,6 +13,8 @@ Status = Literal["pass", "warn", "fail"]
 Verdict = Literal["improved", "unchanged", "regressed", "inconclusive", "no-baseline"]
 SCHEMA_VERSION = 1
 SHA = r"^[0-9a-f]{40,64}$"
+RUN_URL = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/actions/runs/[0-9]{1,20}$"
+"""$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID, and nothing else."""
 
 
 class _Out(BaseModel):
@@ -259,6 +261,8 @@ class GateResult(_Out):
     """The other mode's results at head, when present (not gated)."""
     agreement: dict[str, Agreement] = Field(default_factory=dict)
     """LLM judge vs ground truth per metric, when both modes ran."""
+    run_url: str | None = Field(default=None, pattern=RUN_URL)
+    """The CI workflow run that gated this, whose artifacts hold report.html (set by `benchgate ci`)."""
 
     @model_validator(mode="after")
     def _names_are_plain(self) -> GateResult:

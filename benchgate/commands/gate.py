@@ -15,8 +15,11 @@ from benchgate.gate import GateInput, evaluate, with_excerpts
 from benchgate.outcome import GateResult, HeadRef
 from benchgate.params_file import Project, load_project
 from benchgate.report import render
+from benchgate.report.html import render_html
+from benchgate.report.junit import render_junit
 from benchgate.results import FileRef, Mode, RunFiles
 from benchgate.results_store import read_run
+from benchgate.review_rows import gather_rows
 
 REPORTS = ".benchgate/reports"
 
@@ -28,6 +31,8 @@ class GateOutcome:
     result: GateResult
     json_path: Path
     report_path: Path
+    html_path: Path | None = None
+    junit_path: Path | None = None
 
 
 def gate_scenario(
@@ -39,6 +44,8 @@ def gate_scenario(
     fail_on_warn: bool | None = None,
     json_path: Path | None = None,
     report_path: Path | None = None,
+    junit_path: Path | None = None,
+    run_url: str | None = None,
 ) -> GateOutcome:
     """Gate one scenario's results in the work tree against the base commit's."""
     project = load_project(params)
@@ -70,15 +77,20 @@ def gate_scenario(
     wanted = {w.id for w in result.worst}
     excerpts = {i: generated[i] for i in wanted if i in generated}
     excerpts |= _excerpts(project, spec.dataset, wanted - set(excerpts))
-    result = with_excerpts(result, excerpts)
+    result = with_excerpts(result, excerpts).model_copy(update={"run_url": run_url})
     out = project.root / REPORTS / name / mode
     json_path = json_path or out / "gate.json"
     report_path = report_path or out / "report.md"
-    for path in (json_path, report_path):
+    html_path = report_path.with_suffix(".html")
+    for path in (json_path, report_path, *([junit_path] if junit_path else [])):
         path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(result.model_dump_json(indent=2, by_alias=True) + "\n", encoding="utf-8")
     report_path.write_text(render(result), encoding="utf-8")
-    return GateOutcome(result, json_path, report_path)
+    rows = gather_rows(project.root, head, baseline, result)
+    html_path.write_text(render_html(result, rows), encoding="utf-8")
+    if junit_path is not None:
+        junit_path.write_bytes(render_junit([result]))
+    return GateOutcome(result, json_path, report_path, html_path, junit_path)
 
 
 def _staleness(run: RunFiles, current: tuple[FileRef, FileRef]) -> str | None:
