@@ -69,7 +69,8 @@ def _metric_case(r: GateResult, classname: str, name: str, m: MetricResult) -> E
         lines.append("versus base: no baseline")
     else:
         change = f"{cells.delta_with_ci(name, m)}, p {fmt.p_value(m.p_value)}"
-        lines.append(f"versus base {fmt.value(name, m.base_value)}: {change}, {m.n_paired} paired: {m.verdict}")
+        base = fmt.value(name, m.base_value)
+        lines.append(f"versus base {base}: {change}, {m.n_paired} paired: {m.verdict}")
     return _case(
         r, classname, name, status=m.status, reasons=reasons or [f"{name} is {m.status}"], lines=lines
     )
