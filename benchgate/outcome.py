@@ -13,7 +13,8 @@ Status = Literal["pass", "warn", "fail"]
 Verdict = Literal["improved", "unchanged", "regressed", "inconclusive", "no-baseline"]
 SCHEMA_VERSION = 1
 SHA = r"^[0-9a-f]{40,64}$"
-RUN_URL = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/actions/runs/[0-9]{1,20}$"
+_SEGMENT = r"[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*"  # a name, never `.` or `..`
+RUN_URL = rf"^https://[A-Za-z0-9.-]+(:[0-9]{{1,5}})?/{_SEGMENT}/{_SEGMENT}/actions/runs/[0-9]{{1,20}}$"
 """$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID, and nothing else."""
 
 

@@ -113,7 +113,7 @@ def _case(
     case = _bare(classname, name)
     failing = status == "fail" or (status == "warn" and r.fail_on_warn)
     if failing:
-        message = _clean(reasons[0] if reasons else status)
+        message = _clean("; ".join(reasons) or status)
         failure = ET.SubElement(case, "failure", {"message": message, "type": f"benchgate.{status}"})
         failure.text = _clean("\n".join(reasons))
     elif status == "warn":

@@ -1,6 +1,6 @@
 "use strict";
 // Builds the sample rows from the JSON island. Untrusted text only ever reaches the page
-// through textContent / createTextNode (Trusted Types in the CSP make innerHTML throw).
+// through textContent / createTextNode; the CSP enforces Trusted Types, so HTML sinks throw.
 (function () {
   const PAGE = 50;
   const TAGS = ["regressed", "improved", "unscored", "changed", "added", "removed"];
