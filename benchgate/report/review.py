@@ -69,15 +69,60 @@ class ReviewRows:
 def build_rows(
     result: GateResult, head: list[SampleScore], base: list[SampleScore] | None, outputs: Outputs
 ) -> ReviewRows:
-    """Every sample id of head and base (head's order, then removed ids), tagged and diffed."""
+    """Every sample id of head and base (head's order, then removed ids), tagged and diffed.
+
+    Tags are found for every sample first (cheap); only the rows that fit are built in full.
+    """
     base_by_id = {score.id: score for score in base or []}
     head_ids = {score.id for score in head}
-    rows = [_row(result, score, base_by_id.get(score.id), base is not None, outputs) for score in head]
-    rows += [_removed(score, outputs) for score in base or [] if score.id not in head_ids]
-    if len(rows) <= ROW_LIMIT:
-        return ReviewRows(rows, len(rows))
-    kept = sorted(range(len(rows)), key=lambda i: (not rows[i].tags, i))[:ROW_LIMIT]
-    return ReviewRows([rows[i] for i in sorted(kept)], len(rows))
+    limits = [
+        (m, -1.0 if r.threshold.direction == "lower" else 1.0, r.threshold.max_drop)
+        for m, r in result.metrics.items()
+        if m != LATENCY_METRIC
+    ]
+    found = [
+        (s, base_by_id.get(s.id), _tags(s, base_by_id.get(s.id), base is not None, limits, outputs))
+        for s in head
+    ]
+    removed = [score for score in base or [] if score.id not in head_ids]
+    total = len(found) + len(removed)
+    if total > ROW_LIMIT:
+        kept = sorted(range(len(found)), key=lambda i: (not found[i][2], i))[
+            : max(0, ROW_LIMIT - len(removed))
+        ]
+        found = [found[i] for i in sorted(kept)]
+        removed = removed[: ROW_LIMIT - len(found)]
+    rows = [_row(result, score, before, tags, outputs) for score, before, tags in found]
+    rows += [_removed(score, outputs) for score in removed]
+    return ReviewRows(rows, total)
+
+
+def _tags(
+    score: SampleScore,
+    before: SampleScore | None,
+    has_base: bool,
+    limits: list[tuple[str, float, float]],
+    outputs: Outputs,
+) -> tuple[Tag, ...]:
+    tags: list[Tag] = []
+    if before is not None:
+        worse = better = False
+        for metric, sign, max_drop in limits:
+            now, then = score.scores.get(metric), before.scores.get(metric)
+            if now is not None and then is not None:
+                change = sign * round(now - then, 6)
+                worse, better = worse or change < -max_drop, better or change > max_drop
+        tags += ["regressed"] if worse else []
+        tags += ["improved"] if better else []
+    if score.unscored:
+        tags.append("unscored")
+    if before is not None:
+        new, old = outputs.head.get(score.id), outputs.base.get(score.id)
+        if new is not None and old is not None and new != old:
+            tags.append("changed")
+    elif has_base:
+        tags.append("added")
+    return tuple(tags)
 
 
 def word_diff(before: str, after: str) -> list[tuple[Op, str]]:
@@ -99,7 +144,11 @@ def word_diff(before: str, after: str) -> list[tuple[Op, str]]:
 
 
 def _row(
-    result: GateResult, score: SampleScore, before: SampleScore | None, has_base: bool, outputs: Outputs
+    result: GateResult,
+    score: SampleScore,
+    before: SampleScore | None,
+    tags: tuple[Tag, ...],
+    outputs: Outputs,
 ) -> ReviewRow:
     head_values = _values(score)
     base_values = _values(before) if before is not None else {}
@@ -108,26 +157,14 @@ def _row(
         for m in result.metrics
         if m in head_values and m in base_values
     }
-    tags: list[Tag] = []
-    quality = [m for m in deltas if m != LATENCY_METRIC]
-    if any(_better(result, m, deltas[m]) < -result.metrics[m].threshold.max_drop for m in quality):
-        tags.append("regressed")
-    if any(_better(result, m, deltas[m]) > result.metrics[m].threshold.max_drop for m in quality):
-        tags.append("improved")
-    if score.unscored:
-        tags.append("unscored")
     new, old = _clip(outputs.head.get(score.id)), _clip(outputs.base.get(score.id))
-    if before is not None and new is not None and old is not None and new != old:
-        tags.append("changed")
-    if has_base and before is None:
-        tags.append("added")
     unscored = {m: (why, score.replies.get(m)) for m, why in sorted(score.unscored.items())}
     return ReviewRow(
         id=score.id,
         head=head_values,
         base=base_values,
         deltas=deltas,
-        tags=tuple(tags),
+        tags=tags,
         segments=_segments(new, old if before is not None else None),
         sides=(new is not None, before is not None and old is not None),
         reasons=dict(sorted(score.reasons.items())),
@@ -163,10 +200,6 @@ def _values(score: SampleScore) -> dict[str, float]:
     if score.latency_s is not None:
         values[LATENCY_METRIC] = score.latency_s
     return values
-
-
-def _better(result: GateResult, metric: str, delta: float) -> float:
-    return -delta if result.metrics[metric].threshold.direction == "lower" else delta
 
 
 def _clip(text: str | None) -> str | None:
