@@ -21,6 +21,7 @@ from benchgate.report import render, review
 from benchgate.report.html import island_json, render_html
 from benchgate.report.review import Outputs, build_rows, word_diff
 from benchgate.results import SampleScore
+from benchgate.review_rows import DatasetOutputs, index_lines
 from benchmarks.synthetic import lower_metric, write_project
 from tests.browser import (
     all_pages,
@@ -411,3 +412,19 @@ def test_ci_builds_the_run_url_only_from_all_three_variables() -> None:
     assert run_url({**env, "GITHUB_RUN_ID": ""}) is None
     assert run_url({**env, "GITHUB_REPOSITORY": "acme/bench/../x"}) is None
     assert run_url({**env, "GITHUB_REPOSITORY": "../.."}) is None
+
+
+def test_dataset_lines_are_found_by_id_whatever_the_key_order_or_escapes() -> None:
+    lines = [
+        b'{"id": "plain", "output": "a"}',
+        b'{"output": "b", "id": "late"}',
+        '{"id": "кириллица \\"в кавычках\\"", "output": "c"}'.encode(),
+        b'{"id": "plain", "output": "second copy"}',
+        b"not json",
+        b'{"id": 7}',
+    ]
+    found = index_lines(lines)
+    assert sorted(found) == sorted(["plain", "late", 'кириллица "в кавычках"'])
+    outputs = DatasetOutputs({"late": "generated"}, found)
+    assert (outputs["plain"], outputs["late"], outputs['кириллица "в кавычках"']) == ("a", "generated", "c")
+    assert outputs.get("missing") is None

@@ -23,7 +23,7 @@ Op = Literal[0, 1, 2]
 """Diff segment: 0 in both outputs, 1 only at head, 2 only at base."""
 OUTPUT_LIMIT = 20_000
 """Characters of each output kept in the report (and diffed); the rest is cut with a note."""
-ROW_LIMIT = 20_000
+ROW_LIMIT = 10_000
 """Rows in one report; past it the tagged rows are kept first and the page says what was left out."""
 _WORDS = re.compile(r"\s+|\S+\s*")
 
@@ -34,6 +34,8 @@ class Outputs:
 
     head: Mapping[str, str] = field(default_factory=dict)
     base: Mapping[str, str] = field(default_factory=dict)
+    same: frozenset[str] = frozenset()
+    """Ids whose output is known to be the same at both (no need to compare the texts)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def _tags(
     outputs: Outputs,
 ) -> tuple[Tag, ...]:
     tags: list[Tag] = []
-    if before is not None:
+    if before is not None and before.scores != score.scores:
         worse = better = False
         for metric, sign, max_drop in limits:
             now, then = score.scores.get(metric), before.scores.get(metric)
@@ -116,11 +118,11 @@ def _tags(
         tags += ["improved"] if better else []
     if score.unscored:
         tags.append("unscored")
-    if before is not None:
+    if before is not None and score.id not in outputs.same:
         new, old = outputs.head.get(score.id), outputs.base.get(score.id)
         if new is not None and old is not None and new != old:
             tags.append("changed")
-    elif has_base:
+    elif before is None and has_base:
         tags.append("added")
     return tuple(tags)
 
@@ -157,7 +159,8 @@ def _row(
         for m in result.metrics
         if m in head_values and m in base_values
     }
-    new, old = _clip(outputs.head.get(score.id)), _clip(outputs.base.get(score.id))
+    new = _clip(outputs.head.get(score.id))
+    old = new if score.id in outputs.same else _clip(outputs.base.get(score.id))
     unscored = {m: (why, score.replies.get(m)) for m, why in sorted(score.unscored.items())}
     return ReviewRow(
         id=score.id,
