@@ -143,10 +143,10 @@ def screenshot(target: Path) -> None:
         git(root, "commit", "-q", "-m", "head: shorter digests")
         benchgate(root, "gate")
         directory = root / ".benchgate/reports/channel_digest_ru/dry-run"
-        with serve(directory) as url, chromium(1200, 1500) as driver:
+        with serve(directory) as url, chromium(1100, 1300) as driver:
             open_report(driver, url + "report.html")
             driver.find_element("css selector", "button[data-filter='regressed']").click()
-            driver.execute_script("document.getElementById('results').scrollIntoView()")
+            driver.execute_script("window.scrollTo(0, 0)")
             driver.save_screenshot(str(target))
     print(f"{target}: {target.stat().st_size / 1024:.0f} KiB")
 

@@ -23,6 +23,7 @@ from benchgate.report.review import Outputs, build_rows, word_diff
 from benchgate.results import SampleScore
 from benchgate.review_rows import DatasetOutputs, index_lines
 from benchmarks.synthetic import lower_metric, write_project
+from tests import browser as browser_module
 from tests.browser import (
     all_pages,
     chromium,
@@ -428,3 +429,13 @@ def test_dataset_lines_are_found_by_id_whatever_the_key_order_or_escapes() -> No
     outputs = DatasetOutputs({"late": "generated"}, found)
     assert (outputs["plain"], outputs["late"], outputs['кириллица "в кавычках"']) == ("a", "generated", "c")
     assert outputs.get("missing") is None
+
+
+def test_a_missing_browser_fails_when_ci_requires_it_or_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(browser_module, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv(browser_module.REQUIRE, "1")
+    with pytest.raises(pytest.fail.Exception, match="/nonexistent/chromium is missing"):
+        need_browser()
+    monkeypatch.delenv(browser_module.REQUIRE)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install"):
+        need_browser()
