@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from benchgate import __version__, console
-from benchgate.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, BenchgateError
+from benchgate.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, BenchgateError
 
 if TYPE_CHECKING:
     from benchgate.results import Mode
@@ -46,7 +46,8 @@ def cli() -> None:
     `benchgate gate --base main` to compare with thresholds and the base commit.
 
     Exit codes: 0 gate passed (or warned without fail-on-warn), 1 gate failed,
-    2 usage, config or data error, 3 infrastructure error (git, LLM, GitHub).
+    2 usage, config or data error, 3 infrastructure error (git, LLM, GitHub),
+    4 unexpected error (a bug; the traceback is in .benchgate/logs/).
     """
 
 
@@ -75,6 +76,11 @@ def cli() -> None:
     help="Live mode: response cache file [default: .benchgate/cache.sqlite].",
 )
 @click.option("--no-cache", is_flag=True, help="Live mode: neither read nor fill the response cache.")
+@click.option(
+    "--allow-missing",
+    is_flag=True,
+    help="Dry-run: leave samples without a stored output or rating unscored instead of refusing them.",
+)
 def run(
     params: Path,
     scenario: str | None,
@@ -83,6 +89,7 @@ def run(
     limit: int | None,
     cache_path: Path | None,
     no_cache: bool,
+    allow_missing: bool,
 ) -> int:
     """Judge a scenario and write scores.jsonl, metrics.json and run.json.
 
@@ -94,7 +101,9 @@ def run(
     from benchgate.commands.run import LiveOptions, run_scenario
 
     live = LiveOptions(cache=cache_path, use_cache=not no_cache)
-    outcome = run_scenario(params, scenario, mode, out=out, limit=limit, live=live)
+    outcome = run_scenario(
+        params, scenario, mode, out=out, limit=limit, live=live, allow_missing=allow_missing
+    )
     console.print_run(outcome)
     return EXIT_OK
 
@@ -167,15 +176,19 @@ def gate(
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
-def validate(paths: tuple[Path, ...]) -> int:
+@click.option(
+    "--allow-missing", is_flag=True, help="Do not require what a dry-run reads (stored outputs, ratings)."
+)
+def validate(paths: tuple[Path, ...], allow_missing: bool) -> int:
     """Check params files and datasets; list every problem with file and line.
 
     PATHS are params files (*.yaml) and datasets (*.jsonl); default: params.yaml and
-    every dataset it names. Exits 2 when anything is wrong.
+    every dataset it names. A dataset given alone is checked against ./params.yaml when
+    there is one. Exits 2 when anything is wrong.
     """
     from benchgate.commands.validate import validate as check
 
-    validation = check(list(paths) or [Path("params.yaml")])
+    validation = check(list(paths) or [Path("params.yaml")], complete=not allow_missing)
     for problem in validation.problems:
         click.echo(str(problem), err=True)
     count = len(validation.problems)
@@ -318,4 +331,10 @@ def main(argv: list[str] | None = None) -> None:
     except BenchgateError as exc:
         click.echo(f"benchgate: error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: say so in one line, keep the traceback, never exit 1
+        from benchgate import crash
+
+        log = crash.write_log(exc)
+        click.echo(f"benchgate: unexpected error ({crash.summary(exc)}); details in {log}", err=True)
+        sys.exit(EXIT_INTERNAL)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

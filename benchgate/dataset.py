@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,6 +42,61 @@ class Sample(BaseModel):
         return value
 
 
+def find_outputs(path: Path, ids: set[str]) -> dict[str, str]:
+    """Stored outputs of a few samples, found by searching the raw file instead of parsing all of it.
+
+    An id is looked for as JSON writes it with and without escapes (`"\\u0431"`, `"a\\/b"`);
+    ids still missing after that are looked for by parsing every line.
+    """
+    if not ids:
+        return {}
+    raw = path.read_bytes()
+    found: dict[str, str] = {}
+    for sample_id in sorted(ids):
+        for needle in _spellings(sample_id):
+            _search(raw, needle, sample_id, found)
+            if sample_id in found:
+                break
+    if len(found) < len(ids):
+        for line in raw.split(b"\n"):
+            record = _record(line)
+            if record is not None and record["id"] in ids and record["id"] not in found:
+                found[record["id"]] = record["output"]
+    return found
+
+
+def _spellings(sample_id: str) -> list[bytes]:
+    plain = json.dumps(sample_id, ensure_ascii=False)
+    ascii_ = json.dumps(sample_id)
+    return list(dict.fromkeys(text.encode() for text in (plain, ascii_, plain.replace("/", "\\/"))))
+
+
+def _search(raw: bytes, needle: bytes, sample_id: str, found: dict[str, str]) -> None:
+    at = raw.find(needle)
+    while at != -1 and sample_id not in found:
+        start = raw.rfind(b"\n", 0, at) + 1
+        end = raw.find(b"\n", at)
+        record = _record(raw[start : len(raw) if end == -1 else end])
+        if record is not None and record["id"] == sample_id:
+            found[sample_id] = record["output"]
+        at = -1 if end == -1 else raw.find(needle, end)
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    """A line's object when it has a string id and a string output; else None (never raises)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if (
+        isinstance(record, dict)
+        and isinstance(record.get("id"), str)
+        and isinstance(record.get("output"), str)
+    ):
+        return record
+    return None
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Validated samples in file order."""
@@ -49,18 +105,24 @@ class Dataset:
     samples: list[Sample]
 
 
-def load_dataset(path: Path, metrics: list[str] | None, *, shown: str | None = None) -> Dataset:
+def load_dataset(
+    path: Path, metrics: list[str] | None, *, shown: str | None = None, complete: bool = False
+) -> Dataset:
     """Read a dataset, raising `InputError` with every problem when any line is bad."""
-    dataset, problems = read_dataset(path, metrics, shown=shown)
+    dataset, problems = read_dataset(path, metrics, shown=shown, complete=complete)
     if problems:
         raise InputError(problems)
     return dataset
 
 
 def read_dataset(
-    path: Path, metrics: list[str] | None, *, shown: str | None = None
+    path: Path, metrics: list[str] | None, *, shown: str | None = None, complete: bool = False
 ) -> tuple[Dataset, list[Problem]]:
-    """Validate every line; `metrics` (when known) are the judged metrics ground truth may rate."""
+    """Validate every line; `metrics` (when known) are the judged metrics ground truth may rate.
+
+    `complete` asks for what a dry-run judges: every sample's stored `output` and a
+    ground-truth rating for each of `metrics`.
+    """
     name = shown or str(path)
     try:
         raw = path.read_bytes()
@@ -82,6 +144,8 @@ def read_dataset(
             problems.extend(_utf8_problem(name, number, line) or _problems(name, number, exc))
             continue
         line_problems = _check_sample(name, number, sample, known, first_line_of)
+        if complete:
+            line_problems += _incomplete(name, number, sample, metrics or [])
         problems.extend(line_problems)
         first_line_of.setdefault(sample.id, number)
         if not line_problems:
@@ -115,6 +179,19 @@ def _check_sample(
                 f"not a metric of this scenario ({expected})",
             )
         )
+    return problems
+
+
+def _incomplete(name: str, number: int, sample: Sample, metrics: list[str]) -> list[Problem]:
+    problems = []
+    if sample.output is None:
+        problems.append(Problem(name, number, "output", "missing: a dry-run judges the stored output"))
+    truth = sample.ground_truth or {}
+    for metric in metrics:
+        if metric not in truth:
+            problems.append(
+                Problem(name, number, f"ground_truth.{metric}", "missing: a dry-run reads this rating")
+            )
     return problems
 
 

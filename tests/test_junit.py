@@ -7,6 +7,7 @@ from pathlib import Path
 
 from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
 
+from benchgate.gate import decide
 from benchgate.outcome import GateResult
 from benchgate.report.junit import render_junit
 from benchgate.results import SampleScore
@@ -74,23 +75,35 @@ def test_a_regression_is_one_failure_and_warns_are_passed_cases_that_say_so(tmp_
 def test_fail_on_warn_turns_warns_into_failures(tmp_path: Path) -> None:
     _, scores, outputs = example_scores()
     result = example_result(scores, scores, outputs)
-    strict = result.model_copy(update={"fail_on_warn": True, "failed": True})
+    strict = with_policy(result, fail_on_warn=True)
+    assert strict.failed
     found = cases(next(iter(read(render_junit([strict]), tmp_path))))
     assert [n for n, c in found.items() if outcome(c) == "failure"] == ["accuracy", "coherence"]
     assert found["accuracy"].result[0].type == "benchgate.warn"
 
 
-def test_missing_baseline_is_skipped_or_the_failure_when_it_alone_fails(tmp_path: Path) -> None:
+def test_missing_baseline_is_skipped_unless_policy_makes_it_fail(tmp_path: Path) -> None:
     _, scores, outputs = example_scores()
     result = example_result(scores, None, outputs)
     baseline = cases(next(iter(read(render_junit([result]), tmp_path))))["baseline"]
     assert outcome(baseline) == "skipped"
     assert baseline.result[0].message.startswith("no baseline to compare with: 111111111111")
-    strict = result.model_copy(update={"fail_on_warn": True, "failed": True, "status": "warn"})
-    only = {m: r.model_copy(update={"status": "pass"}) for m, r in strict.metrics.items()}
-    alone = strict.model_copy(update={"metrics": only})
-    baseline = cases(next(iter(read(render_junit([alone]), tmp_path))))["baseline"]
-    assert outcome(baseline) == "failure"
+    ignored = with_policy(result, on_missing_baseline="ignore")
+    baseline = cases(next(iter(read(render_junit([ignored]), tmp_path))))["baseline"]
+    assert outcome(baseline) == "skipped"
+    failing = with_policy(result, on_missing_baseline="fail")
+    suite = next(iter(read(render_junit([failing]), tmp_path)))
+    found = cases(suite)
+    assert [n for n, c in found.items() if outcome(c) == "failure"] == [
+        n for n in CASES if n != "reliability"
+    ]
+    assert found["coverage"].result[0].message.startswith("no baseline to compare with")
+    assert properties(suite)["benchgate.failed"] == "true"
+
+
+def with_policy(result: GateResult, **changes: object) -> GateResult:
+    """The same measurements decided under another policy."""
+    return decide(result.model_copy(update={"policy": result.policy.model_copy(update=changes)}))
 
 
 def test_too_many_unscored_fails_reliability(tmp_path: Path) -> None:
@@ -112,8 +125,8 @@ def test_characters_xml_forbids_are_dropped_and_the_rest_escaped(tmp_path: Path)
     _, scores, outputs = example_scores()
     hostile = 'x\x00\x1b[31m\ufffe]]></failure><script>"&'
     result = example_result(lowered(scores, "coverage", 10, 0.2), scores, outputs)
-    reasons = [f"{reason} {hostile}" for reason in result.reasons]
-    noisy = GateResult.model_validate({**result.model_dump(by_alias=True), "reasons": reasons})
+    reasons = [r.model_copy(update={"message": f"{r.message} {hostile}"}) for r in result.reasons]
+    noisy = result.model_copy(update={"reasons": reasons})
     xml = render_junit([noisy])
     failure = cases(next(iter(read(xml, tmp_path))))["coverage"].result[0]
     assert failure.message.endswith('x[31m]]></failure><script>"&')

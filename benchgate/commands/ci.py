@@ -66,8 +66,8 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
         project.scenario(name)
     outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
     stages = dvc.list_stages(project.root) if dvc.has_pipeline(project.root) else set()
-    if stages:
-        _refuse_bad_inputs(project)  # before dvc, so bad data is exit 2 with file:line, not a failed stage
+    if stages:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
+        _refuse_bad_inputs(project, options.mode)
     for name in names:
         _reproduce(project, name, options.mode, stages)
         outcome.gates[name] = gate_scenario(
@@ -75,8 +75,10 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
             name,
             options.mode,
             base=outcome.base,
+            base_chosen_by="explicit" if options.base else "ci",
             fail_on_warn=options.fail_on_warn,
             run_url=run_url(env),
+            env=env,
         )
     results = [gate.result for gate in outcome.gates.values()]
     outcome.status = worst(*(r.status for r in results))
@@ -125,10 +127,10 @@ def _base_commit(root: Path, context: RunContext) -> str | None:
     return context.base_sha
 
 
-def _refuse_bad_inputs(project: Project) -> None:
+def _refuse_bad_inputs(project: Project, mode: Mode) -> None:
     from benchgate.commands.validate import validate
 
-    problems = validate([project.params_path]).problems
+    problems = validate([project.params_path], complete=mode == "dry-run").problems
     if problems:
         raise InputError(problems)
 
@@ -176,7 +178,7 @@ def _annotate(outcome: CIOutcome) -> None:
         for metric, result in gate.result.metrics.items():
             if result.status != "pass":
                 level = "error" if result.status == "fail" else "warning"
-                reasons = [r for r in gate.result.reasons if r.startswith(f"{metric} ")]
+                reasons = [r.message for r in gate.result.reasons if r.metric in (metric, None)]
                 annotate(
                     level, f"benchgate {name}: {metric} {result.status}", "; ".join(reasons) or result.status
                 )

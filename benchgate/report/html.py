@@ -71,7 +71,7 @@ def render_html(result: GateResult, review: ReviewRows) -> str:
         r=result,
         outcome=_outcome(result),
         meta=_meta(result),
-        level=f"{100 * (1 - result.alpha):g}%",
+        level=f"{100 * (1 - result.policy.alpha):g}%",
         metrics=[_metric_row(name, m) for name, m in result.metrics.items()],
         samples_note=_samples_note(result),
         reliability_note=_reliability_note(result),

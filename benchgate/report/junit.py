@@ -15,8 +15,9 @@ import re
 import xml.etree.ElementTree as ET
 
 from benchgate import formatting as fmt
-from benchgate.outcome import GateResult, MetricResult
+from benchgate.outcome import GateResult, MetricResult, Reason
 from benchgate.report import cells
+from benchgate.status import worst
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -37,13 +38,12 @@ def _suite(r: GateResult) -> ET.Element:
     classname = f"benchgate.{r.scenario}.{r.mode}"
     cases = [_metric_case(r, classname, name, m) for name, m in r.metrics.items()]
     cases.append(_reliability_case(r, classname))
-    explained = any(case.find("failure") is not None for case in cases)
-    cases.append(_baseline_case(r, classname, explained))
-    warned = [name for name, m in r.metrics.items() if m.status == "warn" and not r.fail_on_warn]
+    cases.append(_baseline_case(r, classname))
+    warned = [case.get("name", "") for case in cases if case.get("name") in _warned(r)]
     properties = {
         "benchgate.status": r.status,
         "benchgate.failed": str(r.failed).lower(),
-        "benchgate.fail_on_warn": str(r.fail_on_warn).lower(),
+        "benchgate.fail_on_warn": str(r.policy.fail_on_warn).lower(),
         "benchgate.mode": r.mode,
         "benchgate.base": f"{r.base.rev or 'none'} {r.base.sha or ''}".strip(),
         "benchgate.head": r.head.sha or "",
@@ -60,7 +60,9 @@ def _suite(r: GateResult) -> ET.Element:
 
 
 def _metric_case(r: GateResult, classname: str, name: str, m: MetricResult) -> ET.Element:
-    reasons = [reason for reason in r.reasons if reason.startswith(f"{name} ")]
+    reasons = [reason.message for reason in r.reasons if reason.metric == name]
+    if not reasons and m.verdict == "no-baseline":  # a cause all metrics share is given once, gate-wide
+        reasons = [x.message for x in r.reasons if x.kind == "no-baseline" and x.metric is None]
     lines = [
         f"{name} ({m.threshold.aggregate}): {cells.value_with_ci(name, m)}, n {m.n}, unscored {m.unscored}",
         f"threshold {cells.bounds(m)}: {m.threshold_status}",
@@ -78,8 +80,8 @@ def _metric_case(r: GateResult, classname: str, name: str, m: MetricResult) -> E
 
 def _reliability_case(r: GateResult, classname: str) -> ET.Element:
     rel, calls = r.reliability, r.reliability.calls
-    over = bool(rel.judgements) and rel.unscored / rel.judgements > rel.max_unscored
-    reasons = [reason for reason in r.reasons if "judgements are unscored" in reason]
+    unscored = [reason for reason in r.reasons if reason.kind == "unscored"]
+    reasons = [reason.message for reason in unscored]
     retries = ", ".join(f"{kind} x{count}" for kind, count in sorted(calls.retries.items())) or "none"
     lines = [
         f"unscored {rel.unscored} of {rel.judgements} judgements "
@@ -87,31 +89,48 @@ def _reliability_case(r: GateResult, classname: str) -> ET.Element:
         f"requests {calls.requests}, retried: {retries}, cache hits {calls.cache_hits}, "
         f"judge re-asks {calls.reasks}",
     ]
-    return _case(r, classname, "reliability", status="fail" if over else "pass", reasons=reasons, lines=lines)
+    status = worst(*(reason.status for reason in unscored)) if unscored else "pass"
+    return _case(r, classname, "reliability", status=status, reasons=reasons, lines=lines)
 
 
-def _baseline_case(r: GateResult, classname: str, explained: bool) -> ET.Element:
+def _baseline_case(r: GateResult, classname: str) -> ET.Element:
     s = r.samples
-    if r.base.found:
+    missing = [reason for reason in r.reasons if reason.kind == "no-baseline" and reason.metric is None]
+    if not missing and not r.base.found:
+        missing = [
+            Reason(kind="no-baseline", status="pass", message=f"no baseline: {r.base.reason or 'none'}")
+        ]
+    if not missing:
         lines = [
             f"compared with {r.base.rev} @ {r.base.sha}: {s.paired} paired, "
             f"{s.added_count} added, {s.removed_count} removed"
         ]
         return _case(r, classname, "baseline", status="pass", reasons=[], lines=lines)
-    reasons = [reason for reason in r.reasons if reason.startswith("no baseline")]
-    message = reasons[0] if reasons else f"no baseline: {r.base.reason or 'none'}"
-    if reasons and r.failed and not explained:
-        return _case(r, classname, "baseline", status="fail", reasons=reasons, lines=[message])
+    status = worst(*(reason.status for reason in missing))
+    messages = [reason.message for reason in missing]
+    if status == "fail" or (status == "warn" and r.policy.fail_on_warn):
+        return _case(r, classname, "baseline", status=status, reasons=messages, lines=messages)
     case = _bare(classname, "baseline")
-    ET.SubElement(case, "skipped", {"message": _clean(message)})
+    ET.SubElement(case, "skipped", {"message": _clean("; ".join(messages))})
     return case
+
+
+def _warned(r: GateResult) -> set[str]:
+    """Cases whose status is a warn that does not fail the check."""
+    if r.policy.fail_on_warn:
+        return set()
+    names = {name for name, m in r.metrics.items() if m.status == "warn"}
+    missing = [x for x in r.reasons if x.kind == "no-baseline" and x.metric is None]
+    if missing and worst(*(x.status for x in missing)) == "warn":
+        names.add("baseline")
+    return names
 
 
 def _case(
     r: GateResult, classname: str, name: str, *, status: str, reasons: list[str], lines: list[str]
 ) -> ET.Element:
     case = _bare(classname, name)
-    failing = status == "fail" or (status == "warn" and r.fail_on_warn)
+    failing = status == "fail" or (status == "warn" and r.policy.fail_on_warn)
     if failing:
         message = _clean("; ".join(reasons) or status)
         failure = ET.SubElement(case, "failure", {"message": message, "type": f"benchgate.{status}"})
