@@ -17,6 +17,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,8 +72,21 @@ def aws_env() -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class S3:
+    """The moto server: its endpoint and a client of its bucket."""
+
+    endpoint: str
+    client: Any
+
+    def objects(self) -> set[str]:
+        """md5 of every object DVC stored in the bucket."""
+        listed = self.client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+        return {"".join(item["Key"].split("/")[-2:]) for item in listed}
+
+
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
+def s3() -> Iterator[S3]:
     """A moto S3 server with one bucket, for the module."""
     import boto3
     from moto.server import ThreadedMotoServer
@@ -92,7 +106,7 @@ def s3_endpoint() -> Iterator[str]:
     )
     try:
         client.create_bucket(Bucket=BUCKET)
-        yield endpoint
+        yield S3(endpoint, client)
     finally:
         server.stop()
 
@@ -123,7 +137,7 @@ def run_ok(done: subprocess.CompletedProcess[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def origin(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Origin:
+def origin(s3: S3, tmp_path_factory: pytest.TempPathFactory) -> Origin:
     """base: both datasets DVC-tracked, results committed; head: `big` loses coverage on 20 samples.
 
     Only the head's data is pushed, to S3 (the default remote) and to a directory remote.
@@ -142,7 +156,7 @@ def origin(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Origin
     run_ok(dvc(root, "init", "-q", env=env))
     (root / ".dvc" / "config").write_text(
         "[core]\n    remote = s3\n"
-        f"['remote \"s3\"']\n    url = s3://{BUCKET}/store\n    endpointurl = {s3_endpoint}\n"
+        f"['remote \"s3\"']\n    url = s3://{BUCKET}/store\n    endpointurl = {s3.endpoint}\n"
         f"['remote \"directory\"']\n    url = {directory_remote}\n"
     )
     for name in (BIG, OTHER):
@@ -152,8 +166,8 @@ def origin(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Origin
     lower_metric(root / BIG_DATASET, "coverage", 20, 0.3)
     run_ok(benchgate(root, "run", "--scenario", BIG, env=env))
     run_ok(dvc(root, "add", "-q", BIG_DATASET, env=env))
-    run_ok(dvc(root, "push", "-v", env=env))
-    run_ok(dvc(root, "push", "-q", "-r", "directory", env=env))
+    run_ok(dvc(root, "push", env=env))
+    run_ok(dvc(root, "push", "-r", "directory", env=env))
     head = commit_all(root, "head: coverage lowered")
     objects = {path: object_of(root / f"{path}.dvc") for path in (BIG_DATASET, OTHER_DATASET)}
     return Origin(root, base, head, objects)
@@ -170,26 +184,26 @@ def fresh_clone(origin: Origin, tmp_path: Path, *, remote: str | None = None) ->
     return clone
 
 
-def gate_of(clone: Path, scenario: str) -> dict[str, object]:
-    combined = json.loads((clone / ".benchgate/ci/gate.json").read_text(encoding="utf-8"))
-    result: dict[str, object] = combined["scenarios"][scenario]
-    return result
+def gate_of(clone: Path, scenario: str) -> Any:
+    """One scenario's gate.json out of `benchgate ci`'s combined one."""
+    return json.loads((clone / ".benchgate/ci/gate.json").read_text(encoding="utf-8"))["scenarios"][scenario]
 
 
 def test_a_dataset_pushed_to_s3_is_pulled_and_gated_by_ci_in_a_fresh_clone(
-    origin: Origin, tmp_path: Path
+    origin: Origin, s3: S3, tmp_path: Path
 ) -> None:
+    assert s3.objects() == set(origin.objects.values()), "the base's dataset is in no remote"
     clone = fresh_clone(origin, tmp_path)
-    with FakeGitHub({TOKEN: {"login": BOT, "write": True}}) as github:  # type: ignore[dict-item]
+    with FakeGitHub({TOKEN: {"login": BOT, "write": True}}) as github:
         github.add_issue(OWNER, REPO, PR)
         env = {**aws_env(), **actions_env(clone, github, origin.base, origin.head)}
         done = benchgate(clone, "ci", env={**env, "BENCHGATE_SCENARIOS": BIG})
         comments = github.comments(OWNER, REPO, PR)
     assert done.returncode == 1, done.stdout + done.stderr  # the gate failed: coverage regressed
     gate = gate_of(clone, BIG)
-    assert gate["metrics"]["coverage"]["verdict"] == "regressed"  # type: ignore[index]
-    assert gate["base"]["sha"] == origin.base  # type: ignore[index]
-    assert gate["samples"]["paired"] == 60  # type: ignore[index]
+    assert gate["metrics"]["coverage"]["verdict"] == "regressed"
+    assert gate["base"]["sha"] == origin.base
+    assert gate["samples"]["paired"] == 60
     assert [str(c["body"]).splitlines()[0] for c in comments] == [f"<!-- benchgate:{BIG} -->"]
     # Exactly the dataset of the scenario run: not the other scenario's, not the base's.
     assert cached_objects(clone) == {origin.objects[BIG_DATASET]}
@@ -204,7 +218,7 @@ def test_ci_pulls_every_scenarios_dataset_from_a_directory_remote(origin: Origin
     done = benchgate(clone, "ci", "--base", origin.base, env=quiet_env())  # no AWS credentials at all
     assert done.returncode == 1, done.stdout + done.stderr
     assert cached_objects(clone) == set(origin.objects.values())
-    assert gate_of(clone, BIG)["metrics"]["coverage"]["verdict"] == "regressed"  # type: ignore[index]
+    assert gate_of(clone, BIG)["metrics"]["coverage"]["verdict"] == "regressed"
     assert gate_of(clone, OTHER)["status"] == "pass"
     assert "benchgate ci: FAIL" in done.stdout
 
