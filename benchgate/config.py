@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from benchgate.scorers.specs import JudgeScorer, ScorerSpec
+
 LATENCY_METRIC = "latency_s"
 """The one metric read from each sample's `latency_s` instead of being judged."""
 
@@ -40,6 +42,10 @@ class MetricSpec(_Strict):
     """Per-metric override of the scenario's `regression.max_drop`, in the metric's unit."""
     description: str | None = None
     """What the metric measures; the LLM judge's rubric is built from it."""
+    scorer: ScorerSpec | None = None
+    """How each sample gets its value: `judge` (the default), a deterministic built-in such as
+    `{type: json_schema, schema: schemas/answer.json}`, `{type: python, function: "pkg.mod:name"}`,
+    or an installed scorer's type. `latency_s` takes none: it is read from the samples."""
 
     @model_validator(mode="after")
     def _warn_is_looser_than_pass(self) -> MetricSpec:
@@ -52,6 +58,9 @@ class MetricSpec(_Strict):
         return self
 
 
+DEFAULT_SCORER = JudgeScorer()
+
+
 class RegressionPolicy(_Strict):
     """When a change against the base commit counts as a regression, and what it does."""
 
@@ -62,7 +71,8 @@ class RegressionPolicy(_Strict):
     on_regression: Literal["fail", "warn", "ignore"] = "fail"
     """Gate status contributed by a `regressed` metric."""
     on_missing_baseline: Literal["fail", "warn", "ignore"] = "warn"
-    """Gate status contributed when the base commit has no results to compare with."""
+    """Gate status contributed when the base commit has no results to compare with, and by each
+    metric that cannot be paired with the base (its scorer changed, or the base skipped it)."""
 
 
 class ModelCall(_Strict):
@@ -149,6 +159,8 @@ class Scenario(_Strict):
         for name, spec in metrics.items():
             if not PLAIN_NAME.match(name):
                 raise ValueError(f"metric name {name!r} may use only letters, digits, '_', '.', '-'")
+            if name == LATENCY_METRIC and spec.scorer is not None:
+                raise ValueError(f"{name} is read from each sample's latency_s; it takes no scorer")
             bounds = [b for b in (spec.pass_, spec.warn) if b is not None]
             if name != LATENCY_METRIC and any(not 0 <= b <= 1 for b in bounds):
                 raise ValueError(f"{name}: judged scores lie in 0..1, so thresholds {bounds} cannot be met")
@@ -161,8 +173,17 @@ class Scenario(_Strict):
 
     @property
     def quality_metrics(self) -> list[str]:
-        """Judged metrics, in params order."""
+        """Scored metrics (all but `latency_s`), in params order."""
         return [name for name in self.metrics if name != LATENCY_METRIC]
+
+    def scorer(self, metric: str) -> ScorerSpec:
+        """A scored metric's scorer: its own, else the judge."""
+        return self.metrics[metric].scorer or DEFAULT_SCORER
+
+    @property
+    def judge_metrics(self) -> list[str]:
+        """Metrics scored by the judge (the LLM in live mode, ground truth in dry-run), in params order."""
+        return [name for name in self.quality_metrics if self.scorer(name).type == "judge"]
 
 
 class GatePolicy(_Strict):
@@ -174,6 +195,9 @@ class GatePolicy(_Strict):
     """Largest share of unscored (sample, metric) judgements before the gate fails."""
     min_samples: int = Field(default=20, ge=1)
     """Fewest scored samples a metric needs for its verdict to count."""
+    on_skipped: Literal["fail", "warn", "ignore"] = "warn"
+    """Gate status contributed by a metric the run skipped (e.g. a judge metric when no LLM endpoint
+    is configured); a skipped metric is always shown as such, never as a pass."""
 
 
 class Params(_Strict):
@@ -201,8 +225,9 @@ class Params(_Strict):
         for name in self.live:
             if name not in self.scenarios:
                 raise ValueError(f"live: no scenario {name!r}")
-            if self.scenarios[name].judge is None:
-                raise ValueError(f"live: scenario {name!r} has no judge")
+            scenario = self.scenarios[name]
+            if scenario.judge is None and scenario.judge_metrics:
+                raise ValueError(f"live: scenario {name!r} has judge metrics but no `judge:`")
         if self.llm.max_concurrency < self.llm.concurrency:
             raise ValueError("llm.max_concurrency must be >= llm.concurrency")
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,6 +42,10 @@ class Sample(BaseModel):
         return value
 
 
+SampleCheck = Callable[[Sample], "tuple[str, str] | None"]
+"""What a scorer needs of each sample: None, or (field, message) when the sample lacks it."""
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Validated samples in file order."""
@@ -49,18 +54,23 @@ class Dataset:
     samples: list[Sample]
 
 
-def load_dataset(path: Path, metrics: list[str] | None, *, shown: str | None = None) -> Dataset:
+def load_dataset(
+    path: Path, metrics: list[str] | None, *, shown: str | None = None, checks: Sequence[SampleCheck] = ()
+) -> Dataset:
     """Read a dataset, raising `InputError` with every problem when any line is bad."""
-    dataset, problems = read_dataset(path, metrics, shown=shown)
+    dataset, problems = read_dataset(path, metrics, shown=shown, checks=checks)
     if problems:
         raise InputError(problems)
     return dataset
 
 
 def read_dataset(
-    path: Path, metrics: list[str] | None, *, shown: str | None = None
+    path: Path, metrics: list[str] | None, *, shown: str | None = None, checks: Sequence[SampleCheck] = ()
 ) -> tuple[Dataset, list[Problem]]:
-    """Validate every line; `metrics` (when known) are the judged metrics ground truth may rate."""
+    """Validate every line; `metrics` (when known) are the metrics ground truth may rate.
+
+    `checks` are the scenario's scorers' demands on each sample (e.g. a `reference`).
+    """
     name = shown or str(path)
     try:
         raw = path.read_bytes()
@@ -82,6 +92,10 @@ def read_dataset(
             problems.extend(_utf8_problem(name, number, line) or _problems(name, number, exc))
             continue
         line_problems = _check_sample(name, number, sample, known, first_line_of)
+        for check in checks:
+            found = check(sample)
+            if found is not None:
+                line_problems.append(Problem(name, number, *found))
         problems.extend(line_problems)
         first_line_of.setdefault(sample.id, number)
         if not line_problems:
