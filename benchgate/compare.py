@@ -9,7 +9,8 @@ from numpy.typing import NDArray
 
 from benchgate.config import MetricSpec
 from benchgate.metrics import ScoreTable
-from benchgate.outcome import SampleChange, Verdict
+from benchgate.outcome import SampleChange, Unpaired, Verdict
+from benchgate.results import RunInfo, ScorerInfo
 from benchgate.stats import Change, aggregate, paired_change
 
 
@@ -51,6 +52,32 @@ def pair(head: ScoreTable, base: ScoreTable) -> Pairing:
         added=list(head_ids[~found]),
         removed=[i for i in base_ids if i not in in_head],
     )
+
+
+def unpaired(head: RunInfo, base: RunInfo, metric: str) -> tuple[Unpaired, str] | None:
+    """Why a metric's values at head and base must not be paired, if they must not.
+
+    Results written before scorers were recorded have no `scorers`: they came from the judge.
+    """
+    if metric in base.skipped:
+        return "skipped-at-base", f"the base skipped it ({base.skipped[metric]})"
+    now, then = head.scorers.get(metric), base.scorers.get(metric)
+    if now is not None and then is not None and now.same_as(then):
+        return None
+    if now is None or then is None:
+        kinds = (then.type if then else "judge", now.type if now else "judge")
+        if kinds[0] == kinds[1]:
+            return None
+        return "scorer-changed", f"its scorer changed ({' → '.join(kinds)})"
+    return "scorer-changed", f"its scorer changed ({_difference(then, now)})"
+
+
+def _difference(then: ScorerInfo, now: ScorerInfo) -> str:
+    if then.type != now.type:
+        return f"{then.type} → {now.type}"
+    if then.version != now.version:
+        return f"{now.type} version {then.version} → {now.version}"
+    return f"{now.type} configuration {then.config_sha256[:8]} → {now.config_sha256[:8]}"
 
 
 def compare_metric(

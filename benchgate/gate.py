@@ -7,7 +7,7 @@ from typing import Any
 
 from benchgate import formatting as fmt
 from benchgate.companion import agreement, companion_run
-from benchgate.compare import Pairing, compare_metric, pair, worst_samples
+from benchgate.compare import Pairing, compare_metric, pair, unpaired, worst_samples
 from benchgate.config import GatePolicy, MetricSpec, Scenario
 from benchgate.metrics import ScoreTable, summarise_table
 from benchgate.outcome import (
@@ -28,6 +28,7 @@ from benchgate.results import MetricSummary, RunFiles
 from benchgate.status import threshold_status, worst
 
 ID_LIST_LIMIT = 50
+NOT_COMPARED = ("no-baseline", "skipped")
 UNSCORED_LIST_LIMIT = 20
 REPLY_LIMIT = 500
 
@@ -61,13 +62,14 @@ def evaluate(gate: GateInput) -> GateResult:
     head = ScoreTable.build(gate.head.scores, names)
     base = ScoreTable.build(gate.base.scores, names) if gate.base else None
     tables = _Tables(head, base, pair(head, base) if base else None)
-    summaries = summarise_table(head, gate.scenario, gate.scenario_name)
+    summaries = summarise_table(head, gate.scenario, gate.scenario_name, gate.head.info.skipped)
     reasons: list[str] = []
     metrics = {
         metric: _metric_result(gate, tables, metric, summary=summaries[metric], reasons=reasons)
         for metric in gate.scenario.metrics
     }
     statuses = [result.status for result in metrics.values()]
+    reasons += _skipped_reasons(metrics, policy)
     if gate.base is None and regression.on_missing_baseline != "ignore":
         statuses.append(regression.on_missing_baseline)
         reasons.append(f"no baseline to compare with: {gate.base_ref.reason}")
@@ -82,7 +84,8 @@ def evaluate(gate: GateInput) -> GateResult:
     status = worst(*statuses)
     most_regressed = []
     if tables.base is not None and tables.pairing is not None:
-        most_regressed = worst_samples(head, tables.base, tables.pairing, gate.scenario.quality_metrics)
+        compared = [m for m in gate.scenario.quality_metrics if metrics[m].verdict not in NOT_COMPARED]
+        most_regressed = worst_samples(head, tables.base, tables.pairing, compared)
     return GateResult(
         status=status,
         failed=status == "fail" or (status == "warn" and policy.fail_on_warn),
@@ -112,7 +115,7 @@ def _agreement(gate: GateInput) -> dict[str, Agreement]:
     judged, truth = (
         (gate.head, gate.companion) if gate.head.info.mode == "live" else (gate.companion, gate.head)
     )
-    return agreement(judged, truth, gate.scenario.quality_metrics)
+    return agreement(judged, truth, gate.scenario.judge_metrics)
 
 
 def with_excerpts(result: GateResult, excerpts: dict[str, str]) -> GateResult:
@@ -125,12 +128,34 @@ def _metric_result(
     gate: GateInput, tables: _Tables, metric: str, *, summary: MetricSummary, reasons: list[str]
 ) -> MetricResult:
     spec = gate.scenario.metrics[metric]
+    threshold = _threshold(gate, metric)
+    skipped = gate.head.info.skipped.get(metric)
+    if skipped is not None:
+        status: Status = "pass" if gate.policy.on_skipped == "ignore" else gate.policy.on_skipped
+        return MetricResult(
+            value=None,
+            ci=None,
+            n=0,
+            unscored=0,
+            threshold=threshold,
+            threshold_status=status,
+            status=status,
+            verdict="skipped",
+            skipped=skipped,
+        )
     own = threshold_status(summary.value, spec)
     if own != "pass":
         reasons.append(_threshold_reason(metric, summary, spec, own))
     status = own
     comparison: dict[str, Any] = {"verdict": "no-baseline"}
-    if tables.base is not None and tables.pairing is not None:
+    apart = unpaired(gate.head.info, gate.base.info, metric) if gate.base is not None else None
+    if apart is not None:
+        comparison["unpaired"] = apart[0]
+        on_missing = gate.scenario.regression.on_missing_baseline
+        if on_missing != "ignore":
+            status = worst(status, on_missing)
+        reasons.append(f"{metric} is not compared with the base: {apart[1]}")
+    elif tables.base is not None and tables.pairing is not None:
         found = compare_metric(
             tables.head,
             tables.base,
@@ -172,13 +197,6 @@ def _metric_result(
     if summary.mean is not None and summary.p50 is not None and summary.p95 is not None:
         latency = Latency(mean=summary.mean, p50=summary.p50, p95=summary.p95)
     ci = None if summary.ci_low is None or summary.ci_high is None else (summary.ci_low, summary.ci_high)
-    threshold = Threshold(
-        pass_=spec.pass_,
-        warn=spec.warn,
-        direction=spec.direction,
-        aggregate=spec.aggregate,
-        max_drop=gate.scenario.max_drop(metric),
-    )
     return MetricResult(
         value=summary.value,
         ci=ci,
@@ -190,6 +208,29 @@ def _metric_result(
         latency=latency,
         **comparison,
     )
+
+
+def _threshold(gate: GateInput, metric: str) -> Threshold:
+    spec = gate.scenario.metrics[metric]
+    return Threshold(
+        pass_=spec.pass_,
+        warn=spec.warn,
+        direction=spec.direction,
+        aggregate=spec.aggregate,
+        max_drop=gate.scenario.max_drop(metric),
+    )
+
+
+def _skipped_reasons(metrics: dict[str, MetricResult], policy: GatePolicy) -> list[str]:
+    """One line per distinct reason, naming the metrics it skipped."""
+    by_reason: dict[str, list[str]] = {}
+    for name, result in metrics.items():
+        if result.skipped is not None:
+            by_reason.setdefault(result.skipped, []).append(name)
+    return [
+        f"skipped, no values: {', '.join(names)} — {reason} (gate.on_skipped: {policy.on_skipped})"
+        for reason, names in by_reason.items()
+    ]
 
 
 def _meta(gate: GateInput) -> Meta:
@@ -230,8 +271,9 @@ def _reliability(gate: GateInput, policy: GatePolicy) -> ReliabilityResult:
         for s in unscored
         for m, reason in sorted(s.unscored.items())
     ]
+    scored = [m for m in gate.scenario.quality_metrics if m not in gate.head.info.skipped]
     return ReliabilityResult(
-        judgements=len(gate.head.scores) * len(gate.scenario.quality_metrics),
+        judgements=len(gate.head.scores) * len(scored),
         unscored=len(items),
         max_unscored=policy.max_unscored,
         calls=gate.head.info.reliability,

@@ -10,7 +10,8 @@ from benchgate.config import PLAIN_NAME
 from benchgate.results import FileRef, Mode, Reliability
 
 Status = Literal["pass", "warn", "fail"]
-Verdict = Literal["improved", "unchanged", "regressed", "inconclusive", "no-baseline"]
+Verdict = Literal["improved", "unchanged", "regressed", "inconclusive", "no-baseline", "skipped"]
+Unpaired = Literal["scorer-changed", "skipped-at-base"]
 SCHEMA_VERSION = 1
 SHA = r"^[0-9a-f]{40,64}$"
 
@@ -102,6 +103,10 @@ class MetricResult(_Out):
     """Worst of the threshold status and the regression policy."""
     latency: Latency | None = None
     """Latency metric only: its distribution."""
+    skipped: str | None = None
+    """Why the run has no values for this metric (verdict `skipped`; status from `gate.on_skipped`)."""
+    unpaired: Unpaired | None = None
+    """Why the metric was not compared with a base that has results (verdict `no-baseline`)."""
 
 
 class SampleSets(_Out):

@@ -19,7 +19,9 @@ _VERDICT: dict[Verdict, str] = {
     "regressed": "▼ regressed",
     "inconclusive": "? inconclusive",
     "no-baseline": "— no baseline",
+    "skipped": "⏭ skipped",
 }
+_UNPAIRED = {"scorer-changed": "scorer changed", "skipped-at-base": "skipped at base"}
 COMMENT_LIMIT = 65_536
 
 
@@ -161,6 +163,8 @@ def _results(r: GateResult) -> str:
         if m.delta_ci is not None:
             delta += f" [{fmt.signed(name, m.delta_ci[0])}, {fmt.signed(name, m.delta_ci[1])}]"
         verdict = _VERDICT[m.verdict]
+        if m.unpaired is not None:
+            verdict += f" ({_UNPAIRED[m.unpaired]})"
         if m.p_value is not None and m.verdict in ("improved", "regressed"):
             verdict += f" (p {fmt.p_value(m.p_value)})"
         cells += [fmt.value(name, m.base_value), delta, verdict, _threshold(m), _STATUS[m.status]]
@@ -179,6 +183,8 @@ def _mode_label(mode: Mode) -> str:
 
 
 def _value_cell(name: str, m: MetricResult) -> str:
+    if m.skipped is not None:
+        return "— (skipped)"
     value = fmt.value(name, m.value)
     if m.ci is not None:
         value += f" [{fmt.value(name, m.ci[0])}, {fmt.value(name, m.ci[1])}]"
