@@ -106,7 +106,7 @@ from benchgate.scorers import Score
 def score(output, sample):
     if sample.meta.get("trap"):
         raise RuntimeError(f"policy check crashed on {sample.id}")
-    return Score(1.0 if " day " in output else 0.0, "promises a day" if " day " in output else "no day")
+    return True if " day " in output else Score(0.0, "promises no day")
 '''
 
 

@@ -136,7 +136,7 @@ def _with_offline_scores(
 ) -> list[SampleScore]:
     """The judged scores with the in-process scorers' values added (on the output that was judged)."""
     if judged is None:
-        judged = [SampleScore.model_construct(id=s.id, latency_s=s.latency_s) for s in samples]
+        judged = [SampleScore.trusted(s.id, scores={}, unscored={}, latency_s=s.latency_s) for s in samples]
     if not plan.in_process:
         return judged
     from benchgate.scorers.engine import score_offline
