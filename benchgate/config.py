@@ -1,14 +1,18 @@
 """The params.yaml contract: scenarios, metric thresholds, regression and gate policy.
 
-Pure models; `params_file` reads them from disk with line numbers for every error.
+Pure models; `params_file` reads them from disk with line numbers for every error. Checks
+that span several fields return located problems (`Params.problems`) instead of raising, so
+that each one can name the line of the key at fault.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import PurePosixPath
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from benchgate.scorers.specs import JudgeScorer, ScorerSpec
 
@@ -16,7 +20,11 @@ LATENCY_METRIC = "latency_s"
 """The one metric read from each sample's `latency_s` instead of being judged."""
 
 Direction = Literal["higher", "lower"]
+OnOutcome = Literal["fail", "warn", "ignore"]
+"""What a gate outcome contributes to the overall status (`ignore` contributes nothing)."""
 Aggregate = Literal["mean", "p50", "p95"]
+Located = tuple[tuple[str | int, ...], str]
+"""A problem as (path of keys in params.yaml, message)."""
 PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 """Scenario and metric names: safe in paths, DVC stage names, Markdown and the comment marker."""
 
@@ -68,11 +76,14 @@ class RegressionPolicy(_Strict):
     """Smallest mean drop that matters; smaller significant changes are `unchanged`."""
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     """Significance level; confidence intervals on deltas are at level 1 - alpha."""
-    on_regression: Literal["fail", "warn", "ignore"] = "fail"
+    on_regression: OnOutcome = "fail"
     """Gate status contributed by a `regressed` metric."""
-    on_missing_baseline: Literal["fail", "warn", "ignore"] = "warn"
-    """Gate status contributed when the base commit has no results to compare with, and by each
-    metric that cannot be paired with the base (its scorer changed, or the base skipped it)."""
+    on_missing_baseline: OnOutcome = "warn"
+    """Gate status contributed by a metric with nothing to compare with: no base results, no
+    paired samples, a metric the base commit does not have (new or renamed), or one that cannot
+    be paired with the base (its scorer changed, or the base skipped it)."""
+    on_inconclusive: OnOutcome = "ignore"
+    """Gate status contributed by an `inconclusive` metric (too few samples to decide)."""
 
 
 class ModelCall(_Strict):
@@ -151,20 +162,26 @@ class Scenario(_Strict):
     regression: RegressionPolicy = RegressionPolicy()
     """Comparison with the base commit."""
     results: str | None = None
-    """Directory for stage outputs; default `data/results/<scenario>`."""
+    """Directory for stage outputs, relative to params.yaml and inside the repository;
+    default `data/results/<scenario>`."""
 
-    @field_validator("metrics")
-    @classmethod
-    def _metric_names_are_plain(cls, metrics: dict[str, MetricSpec]) -> dict[str, MetricSpec]:
-        for name, spec in metrics.items():
+    def problems(self) -> Iterator[Located]:
+        """Names, threshold ranges and the results path, each located at its own key."""
+        for name, spec in self.metrics.items():
             if not PLAIN_NAME.match(name):
-                raise ValueError(f"metric name {name!r} may use only letters, digits, '_', '.', '-'")
-            if name == LATENCY_METRIC and spec.scorer is not None:
-                raise ValueError(f"{name} is read from each sample's latency_s; it takes no scorer")
-            bounds = [b for b in (spec.pass_, spec.warn) if b is not None]
-            if name != LATENCY_METRIC and any(not 0 <= b <= 1 for b in bounds):
-                raise ValueError(f"{name}: judged scores lie in 0..1, so thresholds {bounds} cannot be met")
-        return metrics
+                yield ("metrics", name), f"metric name {name!r} may use only letters, digits, '_', '.', '-'"
+                continue
+            if name == LATENCY_METRIC:
+                if spec.scorer is not None:
+                    yield ("metrics", name, "scorer"), "read from each sample's latency_s, it takes no scorer"
+                continue
+            for key, bound in (("pass", spec.pass_), ("warn", spec.warn)):
+                if bound is not None and not 0 <= bound <= 1:
+                    yield ("metrics", name, key), f"scores lie in 0..1, so the bound {bound:g} cannot be met"
+        if self.results is not None:
+            path = PurePosixPath(self.results.replace("\\", "/"))
+            if path.is_absolute() or ".." in path.parts or self.results[1:3] == ":/":
+                yield ("results",), f"{self.results!r} must be a relative path inside the repository"
 
     def max_drop(self, metric: str) -> float:
         """The change that matters for `metric`: its own override or the scenario's."""
@@ -195,9 +212,15 @@ class GatePolicy(_Strict):
     """Largest share of unscored (sample, metric) judgements before the gate fails."""
     min_samples: int = Field(default=20, ge=1)
     """Fewest scored samples a metric needs for its verdict to count."""
-    on_skipped: Literal["fail", "warn", "ignore"] = "warn"
+    on_skipped: OnOutcome = "warn"
     """Gate status contributed by a metric the run skipped (e.g. a judge metric when no LLM endpoint
     is configured); a skipped metric is always shown as such, never as a pass."""
+    base: str | None = Field(default=None, min_length=1)
+    """The default branch to compare with (e.g. `trunk`, `origin/develop`) when it cannot be found
+    from CI, `origin/HEAD` or `init.defaultBranch`."""
+    policy_from: Literal["head", "base"] = "head"
+    """Whose thresholds and policy gate a change: the head's own params.yaml, or the base commit's
+    (so a pull request cannot relax its own gate). `base` set on either side wins."""
 
 
 class Params(_Strict):
@@ -212,22 +235,24 @@ class Params(_Strict):
     live: list[str] = Field(default_factory=list)
     """Scenarios whose live stage `dvc repro` runs (dvc.yaml's `bench-live` matrix)."""
 
-    @field_validator("scenarios")
-    @classmethod
-    def _names_are_path_safe(cls, scenarios: dict[str, Scenario]) -> dict[str, Scenario]:
-        for name in scenarios:
+    def problems(self) -> list[Located]:
+        """Every cross-field problem, located at the key that causes it (empty when all is well)."""
+        found: list[Located] = []
+        for name, scenario in self.scenarios.items():
             if not PLAIN_NAME.match(name):
-                raise ValueError(f"scenario name {name!r} may use only letters, digits, '_', '.', '-'")
-        return scenarios
-
-    @model_validator(mode="after")
-    def _live_scenarios_exist_and_have_a_judge(self) -> Params:
-        for name in self.live:
+                found.append(
+                    (
+                        ("scenarios", name),
+                        f"scenario name {name!r} may use only letters, digits, '_', '.', '-'",
+                    )
+                )
+                continue
+            found += [(("scenarios", name, *loc), message) for loc, message in scenario.problems()]
+        for index, name in enumerate(self.live):
             if name not in self.scenarios:
-                raise ValueError(f"live: no scenario {name!r}")
-            scenario = self.scenarios[name]
-            if scenario.judge is None and scenario.judge_metrics:
-                raise ValueError(f"live: scenario {name!r} has judge metrics but no `judge:`")
+                found.append((("live", index), f"no scenario {name!r}"))
+            elif self.scenarios[name].judge is None and self.scenarios[name].judge_metrics:
+                found.append((("live", index), f"scenario {name!r} has judge metrics but no `judge:`"))
         if self.llm.max_concurrency < self.llm.concurrency:
-            raise ValueError("llm.max_concurrency must be >= llm.concurrency")
-        return self
+            found.append((("llm", "max_concurrency"), "must be >= llm.concurrency"))
+        return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,61 @@ class Sample(BaseModel):
         return value
 
 
+def find_outputs(path: Path, ids: set[str]) -> dict[str, str]:
+    """Stored outputs of a few samples, found by searching the raw file instead of parsing all of it.
+
+    An id is looked for as JSON writes it with and without escapes (`"\\u0431"`, `"a\\/b"`);
+    ids still missing after that are looked for by parsing every line.
+    """
+    if not ids:
+        return {}
+    raw = path.read_bytes()
+    found: dict[str, str] = {}
+    for sample_id in sorted(ids):
+        for needle in _spellings(sample_id):
+            _search(raw, needle, sample_id, found)
+            if sample_id in found:
+                break
+    if len(found) < len(ids):
+        for line in raw.split(b"\n"):
+            record = _record(line)
+            if record is not None and record["id"] in ids and record["id"] not in found:
+                found[record["id"]] = record["output"]
+    return found
+
+
+def _spellings(sample_id: str) -> list[bytes]:
+    plain = json.dumps(sample_id, ensure_ascii=False)
+    ascii_ = json.dumps(sample_id)
+    return list(dict.fromkeys(text.encode() for text in (plain, ascii_, plain.replace("/", "\\/"))))
+
+
+def _search(raw: bytes, needle: bytes, sample_id: str, found: dict[str, str]) -> None:
+    at = raw.find(needle)
+    while at != -1 and sample_id not in found:
+        start = raw.rfind(b"\n", 0, at) + 1
+        end = raw.find(b"\n", at)
+        record = _record(raw[start : len(raw) if end == -1 else end])
+        if record is not None and record["id"] == sample_id:
+            found[sample_id] = record["output"]
+        at = -1 if end == -1 else raw.find(needle, end)
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    """A line's object when it has a string id and a string output; else None (never raises)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if (
+        isinstance(record, dict)
+        and isinstance(record.get("id"), str)
+        and isinstance(record.get("output"), str)
+    ):
+        return record
+    return None
+
+
 SampleCheck = Callable[[Sample], "tuple[str, str] | None"]
 """What a scorer needs of each sample: None, or (field, message) when the sample lacks it."""
 
@@ -55,21 +111,38 @@ class Dataset:
 
 
 def load_dataset(
-    path: Path, metrics: list[str] | None, *, shown: str | None = None, checks: Sequence[SampleCheck] = ()
+    path: Path,
+    metrics: list[str] | None,
+    *,
+    shown: str | None = None,
+    complete: bool = False,
+    rated: Sequence[str] | None = None,
+    checks: Sequence[SampleCheck] = (),
 ) -> Dataset:
     """Read a dataset, raising `InputError` with every problem when any line is bad."""
-    dataset, problems = read_dataset(path, metrics, shown=shown, checks=checks)
+    dataset, problems = read_dataset(
+        path, metrics, shown=shown, complete=complete, rated=rated, checks=checks
+    )
     if problems:
         raise InputError(problems)
     return dataset
 
 
 def read_dataset(
-    path: Path, metrics: list[str] | None, *, shown: str | None = None, checks: Sequence[SampleCheck] = ()
+    path: Path,
+    metrics: list[str] | None,
+    *,
+    shown: str | None = None,
+    complete: bool = False,
+    rated: Sequence[str] | None = None,
+    checks: Sequence[SampleCheck] = (),
 ) -> tuple[Dataset, list[Problem]]:
     """Validate every line; `metrics` (when known) are the metrics ground truth may rate.
 
-    `checks` are the scenario's scorers' demands on each sample (e.g. a `reference`).
+    `complete` asks for what a dry-run reads: every sample's stored `output` and a
+    ground-truth rating for each of `rated` (default: all of `metrics`; a scenario passes its
+    judge metrics, since other scorers compute their values). `checks` are the scenario's
+    scorers' demands on each sample (e.g. a `reference`).
     """
     name = shown or str(path)
     try:
@@ -92,6 +165,8 @@ def read_dataset(
             problems.extend(_utf8_problem(name, number, line) or _problems(name, number, exc))
             continue
         line_problems = _check_sample(name, number, sample, known, first_line_of)
+        if complete:
+            line_problems += _incomplete(name, number, sample, (metrics or []) if rated is None else rated)
         for check in checks:
             found = check(sample)
             if found is not None:
@@ -129,6 +204,19 @@ def _check_sample(
                 f"not a metric of this scenario ({expected})",
             )
         )
+    return problems
+
+
+def _incomplete(name: str, number: int, sample: Sample, metrics: Sequence[str]) -> list[Problem]:
+    problems = []
+    if sample.output is None:
+        problems.append(Problem(name, number, "output", "missing: a dry-run judges the stored output"))
+    truth = sample.ground_truth or {}
+    for metric in metrics:
+        if metric not in truth:
+            problems.append(
+                Problem(name, number, f"ground_truth.{metric}", "missing: a dry-run reads this rating")
+            )
     return problems
 
 

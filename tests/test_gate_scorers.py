@@ -89,7 +89,10 @@ def test_a_skipped_metric_gets_its_own_verdict_and_the_policy_status() -> None:
         )
         assert result.status == status
         assert result.metrics["exact"].verdict == "unchanged"
-        assert f"skipped, no values: coverage — {NO_LLM} (gate.on_skipped: {policy})" in result.reasons
+        reasons = [(r.kind, r.metric, r.status, r.message) for r in result.reasons]
+        expected = [("skipped", "coverage", status, f"coverage skipped, no values: {NO_LLM}")]
+        assert reasons == ([] if policy == "ignore" else expected)
+        assert result.policy.on_skipped == policy
     assert gate(head, run()).reliability.judgements == N, "skipped metrics are not judgements"
     report = render(gate(head, run()))
     assert "| coverage | — (skipped) |" in report and "⏭ skipped" in report
@@ -101,22 +104,23 @@ def test_a_changed_scorer_is_no_baseline_with_the_missing_baseline_policy() -> N
     result = gate(head, run())
     exact = result.metrics["exact"]
     assert (exact.value, exact.threshold_status) == (0.5, "pass")
-    assert (exact.verdict, exact.unpaired, exact.status, exact.delta) == (
+    assert (exact.verdict, exact.no_baseline, exact.status, exact.delta) == (
         "no-baseline",
         "scorer-changed",
         "warn",
         None,
     )
-    assert (
-        "exact is not compared with the base: "
-        "its scorer changed (exact_match configuration bbbbbbbb → cccccccc)" in result.reasons
-    )
+    assert [r.message for r in result.reasons] == [
+        "exact is not compared with the base: its scorer changed "
+        "(exact_match (version 1, config bbbbbbbb) → exact_match (version 1, config cccccccc))"
+    ]
+    assert exact.scorer_change is not None and exact.scorer_change.head.startswith("exact_match")
     assert result.worst == [], "samples are not ranked on deltas of different scorers"
     assert result.metrics["coverage"].verdict == "unchanged"
 
     other_version = EXACT.model_copy(update={"version": "2"})
     again = gate(run(scorers={"coverage": JUDGE, "exact": other_version}), run())
-    assert "its scorer changed (exact_match version 1 → 2)" in " ".join(again.reasons)
+    assert "(version 1, config bbbbbbbb) → exact_match (version 2" in again.reasons[0].message
     assert gate(head, run(), missing="fail").metrics["exact"].status == "fail"
     assert gate(head, run(), missing="ignore").metrics["exact"].status == "pass"
 
@@ -125,16 +129,19 @@ def test_results_from_before_scorers_pair_judge_metrics_only() -> None:
     legacy = run(scorers={})
     result = gate(run(), legacy)
     assert result.metrics["coverage"].verdict == "unchanged"
-    assert result.metrics["exact"].unpaired == "scorer-changed"
-    assert "its scorer changed (judge → exact_match)" in " ".join(result.reasons)
+    assert result.metrics["exact"].no_baseline == "scorer-changed"
+    assert "judge (recorded before scorers were) → exact_match (version 1" in result.reasons[0].message
 
 
 def test_a_metric_the_base_skipped_is_not_paired() -> None:
     result = gate(run(), run(skipped={"coverage": NO_LLM}))
     coverage = result.metrics["coverage"]
-    assert (coverage.verdict, coverage.unpaired, coverage.status) == (
+    assert (coverage.verdict, coverage.no_baseline, coverage.status) == (
         "no-baseline",
         "skipped-at-base",
         "warn",
     )
+    assert [r.message for r in result.reasons] == [
+        "coverage is not compared with the base: the base run skipped it"
+    ]
     assert "— no baseline (skipped at base)" in render(result)

@@ -54,17 +54,25 @@ def run_scenario(
     out: Path | None = None,
     limit: int | None = None,
     live: LiveOptions | None = None,
+    allow_missing: bool = False,
     offline_only: bool = False,
 ) -> RunOutcome:
     """Score every sample (or the first `limit`) and write the run's three files.
 
+    A dry-run needs every sample's stored output and the ground truth of its judge metrics;
+    `allow_missing` leaves what is missing unscored instead (counted, never 0).
     `offline_only` makes no LLM calls: metrics whose scorer needs one are skipped and say so.
     """
     project = load_project(params)
     name, spec = project.scenario(scenario)
     scorers = load_scorers(project, name, spec, mode)
     dataset = load_dataset(
-        project.path(spec.dataset), spec.quality_metrics, shown=spec.dataset, checks=scorers.checks()
+        project.path(spec.dataset),
+        spec.quality_metrics,
+        shown=spec.dataset,
+        complete=mode == "dry-run" and not allow_missing,
+        rated=spec.judge_metrics,
+        checks=scorers.checks(),
     )
     samples = dataset.samples[:limit] if limit else dataset.samples
     plan = plan_run(spec, scorers, mode, no_llm=_no_llm(project, spec, mode, offline_only))

@@ -113,8 +113,10 @@ def test_latency_takes_no_scorer(project: Path) -> None:
     text = text.replace("max_drop: 10}", "max_drop: 10, scorer: exact_match}")
     (project / PARAMS).write_text(text, encoding="utf-8")
     [problem] = validate([project / PARAMS]).problems
-    assert problem.field == "scenarios.scored.metrics"
-    assert problem.message == "latency_s is read from each sample's latency_s; it takes no scorer"
+    assert problem.field == "scenarios.scored.metrics.latency_s.scorer"
+    numbered = enumerate(text.splitlines(), start=1)
+    assert problem.line == next(n for n, line in numbered if line.lstrip().startswith("latency_s:"))
+    assert problem.message == "read from each sample's latency_s, it takes no scorer"
 
 
 def test_run_refuses_a_bad_scorer_with_exit_2_and_writes_nothing(project: Path) -> None:
