@@ -156,3 +156,18 @@ def test_samples_without_what_a_scorer_needs_are_named_by_line_and_field(project
     done = benchgate(project, "run")
     assert done.returncode == 2
     assert done.stderr.startswith(f"benchgate: error: {DATASET}:4: reference: metric ")
+
+
+def test_a_live_scenario_needs_a_judge_only_for_judge_metrics(project: Path) -> None:
+    params = project / PARAMS
+    text = params.read_text(encoding="utf-8").replace("    judge: {model: synthetic-judge}\n", "")
+    params.write_text(text + "live: [scored]\n", encoding="utf-8")
+    assert validate([params]).problems == [], "every metric has its own scorer: no judge needed"
+
+    judged = text.replace("    metrics:\n", "    metrics:\n      coverage:   {pass: 0.80}\n")
+    params.write_text(judged + "live: [scored]\n", encoding="utf-8")
+    [problem] = validate([params]).problems
+    assert (problem.field, problem.message) == (
+        "live.0",
+        "scenario 'scored' has judge metrics but no `judge:`",
+    )
