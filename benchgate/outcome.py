@@ -21,6 +21,9 @@ branch, the previous commit on it, HEAD itself (uncommitted results), a guess (n
 branch found: the previous commit), or not at all."""
 SCHEMA_VERSION = 2
 SHA = r"^[0-9a-f]{40,64}$"
+_SEGMENT = r"[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*"  # a name, never `.` or `..`
+RUN_URL = rf"^https://[A-Za-z0-9.-]+(:[0-9]{{1,5}})?/{_SEGMENT}/{_SEGMENT}/actions/runs/[0-9]{{1,20}}$"
+"""$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID, and nothing else."""
 STAGE = r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$"
 
 
@@ -331,6 +334,8 @@ class GateResult(_Out):
     """The other mode's results at head, when present (not gated)."""
     agreement: dict[str, Agreement] = Field(default_factory=dict)
     """LLM judge vs ground truth per metric, when both modes ran."""
+    run_url: str | None = Field(default=None, pattern=RUN_URL)
+    """The CI workflow run that gated this, whose artifacts hold report.html (set by `benchgate ci`)."""
 
     @model_validator(mode="after")
     def _names_are_plain(self) -> GateResult:
