@@ -133,13 +133,16 @@ def test_check_jsonschema_checks_params_yaml_with_the_printed_schema(tmp_path: P
     (tmp_path / "params.schema.json").write_text(benchgate(tmp_path, "schema").stdout, encoding="utf-8")
     bad = (ROOT / "params.yaml").read_text(encoding="utf-8").replace("fail_on_warn:", "fail_on_wran:")
     (tmp_path / "bad.yaml").write_text(bad, encoding="utf-8")
-    command = [sys.executable, "-m", "check_jsonschema", "--schemafile", str(tmp_path / "params.schema.json")]
-    good = subprocess.run([*command, str(ROOT / "params.yaml")], capture_output=True, text=True, check=False)
-    assert good.returncode == 0, good.stdout + good.stderr
-    wrong = subprocess.run(
-        [*command, str(tmp_path / "bad.yaml")], capture_output=True, text=True, check=False
+    check = [sys.executable, "-m", "check_jsonschema", "--schemafile", str(tmp_path / "params.schema.json")]
+    done = subprocess.run(
+        [*check, str(ROOT / "params.yaml"), str(tmp_path / "bad.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    assert wrong.returncode == 1 and "fail_on_wran" in wrong.stdout
+    assert done.returncode == 1, done.stdout + done.stderr
+    [failure] = [line for line in done.stdout.splitlines() if "::" in line]
+    assert "bad.yaml::$.gate" in failure and "'fail_on_wran' was unexpected" in failure
 
 
 def dataset_lines() -> list[dict[str, Any]]:
