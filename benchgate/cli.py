@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -330,6 +330,36 @@ def publish(gate_json: Path, pr: int, expect_head_sha: str | None, comment_autho
     published = post(gate_json, pr, expect_head_sha=expect_head_sha, author=comment_author)
     for name, url in published.urls.items():
         click.echo(f"{name}: {url}")
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("subject", type=click.Choice(["params", "dataset"]), default="params")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["json", "markdown"]),
+    default="json",
+    show_default=True,
+    help="json: a JSON Schema (draft 2020-12); markdown: the reference page of every key.",
+)
+def schema(subject: Literal["params", "dataset"], form: Literal["json", "markdown"]) -> int:
+    """Print the JSON Schema of params.yaml (or of one dataset line) for editors and checkers.
+
+    Save it and name it on params.yaml's first line for completion and checking in an editor
+    with a YAML language server:
+
+    \b
+        benchgate schema > params.schema.json
+        # yaml-language-server: $schema=params.schema.json
+
+    SUBJECT is `params` (default) or `dataset`. `--format markdown` prints the reference of
+    the installed version (docs/params.md, docs/dataset.md). Cross-field rules are checked by
+    `benchgate validate`, with the line of each problem.
+    """
+    from benchgate.commands.schema import print_schema
+
+    print_schema(subject, form)
     return EXIT_OK
 
 

@@ -20,13 +20,23 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict, JsonValue
 
 Normalisation = Literal["case", "whitespace", "punctuation"]
 FUNCTION = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    """Base of the scorer models: as strict as the rest of params.yaml, docstrings as descriptions."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, frozen=True, use_attribute_docstrings=True
+    )
+
+
+def _type_required(schema: JsonDict) -> None:
+    """In params.yaml a scorer block always names its type, even the judge's."""
+    schema["required"] = ["type"]
 
 
 class JudgeScorer(_Spec):
@@ -34,6 +44,8 @@ class JudgeScorer(_Spec):
 
     The default scorer of every metric except `latency_s`.
     """
+
+    model_config = ConfigDict(json_schema_extra=_type_required)
 
     type: Literal["judge"] = "judge"
     """Scorer type."""
@@ -233,15 +245,23 @@ class PythonScorer(_Spec):
         return function
 
 
+def _not_built_in(schema: JsonDict) -> None:
+    """A JSON Schema hint: an installed scorer's type is none of the built-in ones."""
+    names: list[JsonValue] = [*sorted(BUILT_IN)]
+    schema["not"] = {"enum": names}
+
+
 class PluginScorer(BaseModel):
     """A scorer from an installed package, registered under the `benchgate.scorers` entry-point group.
 
     Every key besides `type` and `version` is handed to the package as its configuration.
     """
 
-    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(
+        extra="allow", strict=True, allow_inf_nan=False, frozen=True, use_attribute_docstrings=True
+    )
 
-    type: str = Field(min_length=1)
+    type: str = Field(min_length=1, json_schema_extra=_not_built_in)
     """The entry point's name."""
     version: str | None = Field(default=None, min_length=1)
     """Overrides the version recorded in run.json (default: the package's version)."""

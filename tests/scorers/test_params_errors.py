@@ -166,7 +166,7 @@ def test_a_live_scenario_needs_a_judge_only_for_judge_metrics(project: Path) -> 
 
     judged = text.replace("    metrics:\n", "    metrics:\n      coverage:   {pass: 0.80}\n")
     params.write_text(judged + "live: [scored]\n", encoding="utf-8")
-    [problem] = validate([params]).problems
+    [problem] = [p for p in validate([params]).problems if p.path == str(params)]
     assert (problem.field, problem.message) == (
         "live.0",
         "scenario 'scored' has judge metrics but no `judge:`",
