@@ -76,7 +76,7 @@ def compare_metric(
     both = ~(np.isnan(head_column) | np.isnan(base_column))
     n_paired = int(both.sum())
     if n_paired == 0:
-        return MetricChange(base_value, None, 0, "inconclusive")
+        return MetricChange(base_value, None, 0, "no-baseline")
     change = paired_change(head_column[both], base_column[both], spec.aggregate, alpha, key)
     found = verdict(change, max_drop, spec.direction == "lower")
     settle = samples_to_settle(change, n_paired, max_drop, alpha) if found == "inconclusive" else None
@@ -85,10 +85,15 @@ def compare_metric(
 
 
 def verdict(change: Change, max_drop: float, lower_is_better: bool) -> Verdict:
-    """The design's rule (`stats.decide`), applied to the change oriented so that positive means better."""
+    """The design's rule, applied to the change oriented so that positive means better."""
+    return classify(change.delta, change.low, change.high, max_drop, lower_is_better)
+
+
+def classify(delta: float, low: float, high: float, max_drop: float, lower_is_better: bool) -> Verdict:
+    """`verdict` from plain numbers, as stored in gate.json (so a read-back result is re-derived)."""
     sign = -1.0 if lower_is_better else 1.0
-    low, high = sorted((sign * change.low, sign * change.high))
-    return decide(sign * change.delta, low, high, max_drop)
+    low, high = sorted((sign * low, sign * high))
+    return decide(sign * delta, low, high, max_drop)
 
 
 def worst_samples(
@@ -97,8 +102,13 @@ def worst_samples(
     pairing: Pairing,
     metrics: list[str],
     limit: int = 10,
+    *,
+    lower_is_better: frozenset[str] = frozenset(),
 ) -> list[SampleChange]:
-    """Paired samples whose judged scores fell the most in total, worst first (ties by id)."""
+    """Paired samples whose scores got worse the most in total, worst first (ties by id).
+
+    A rise counts as worse for metrics in `lower_is_better`; the deltas shown stay head - base.
+    """
     if not metrics or pairing.paired == 0:
         return []
     deltas = np.stack(
@@ -107,7 +117,9 @@ def worst_samples(
             for m in metrics
         ]
     )
-    loss = np.where(np.isnan(deltas) | (deltas > 0), 0.0, deltas).sum(axis=0)
+    signs = np.array([-1.0 if m in lower_is_better else 1.0 for m in metrics])[:, np.newaxis]
+    better = deltas * signs
+    loss = np.where(np.isnan(better) | (better > 0), 0.0, better).sum(axis=0)
     order = np.argsort(loss, kind="stable")[:limit]  # rows are in id order already
     worst = []
     for column in order:

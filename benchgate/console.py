@@ -40,6 +40,10 @@ def print_gate(outcome: GateOutcome) -> None:
     verdict = "fails" if result.failed else "passes"
     click.echo(f"{result.status.upper()}: {result.scenario} ({result.mode}) vs {base}; the gate {verdict}")
     for reason in result.reasons:
-        click.echo(f"  - {reason}")
+        click.echo(f"  - {reason.message}")
     click.echo(f"report: {outcome.report_path}")
+    if outcome.html_path is not None:
+        click.echo(f"html: {outcome.html_path}")
+    if outcome.junit_path is not None:
+        click.echo(f"junit: {outcome.junit_path}")
     click.echo(f"gate.json: {outcome.json_path}")

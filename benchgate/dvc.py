@@ -44,3 +44,14 @@ def repro(root: Path, stage: str) -> None:
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise InfraError(f"dvc repro {stage} failed: {last}")
+
+
+def stage_for(root: Path, live: list[str], scenario: str, mode: Mode) -> str | None:
+    """The stage that runs `scenario` in `mode`, when the project's dvc.yaml has one.
+
+    As dvc.yaml's matrices are written: a dry-run stage for every scenario, a live stage only
+    for the scenarios listed under `live:` in params.yaml.
+    """
+    if not has_pipeline(root) or (mode == "live" and scenario not in live):
+        return None
+    return stage_name(scenario, mode)

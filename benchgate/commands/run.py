@@ -49,11 +49,19 @@ def run_scenario(
     out: Path | None = None,
     limit: int | None = None,
     live: LiveOptions | None = None,
+    allow_missing: bool = False,
 ) -> RunOutcome:
-    """Judge every sample (or the first `limit`) and write the run's three files."""
+    """Judge every sample (or the first `limit`) and write the run's three files.
+
+    A dry-run needs every sample's stored output and ground truth; `allow_missing` leaves
+    what is missing unscored instead (counted, never 0).
+    """
     project = load_project(params)
     name, spec = project.scenario(scenario)
-    dataset = load_dataset(project.path(spec.dataset), spec.quality_metrics, shown=spec.dataset)
+    complete = mode == "dry-run" and not allow_missing
+    dataset = load_dataset(
+        project.path(spec.dataset), spec.quality_metrics, shown=spec.dataset, complete=complete
+    )
     samples = dataset.samples[:limit] if limit else dataset.samples
     reliability = Reliability()
     if mode == "dry-run":
