@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -17,7 +17,7 @@ from benchgate import __version__, console
 from benchgate.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, BenchgateError
 
 if TYPE_CHECKING:
-    from benchgate.results import Mode
+    from benchgate.results import Mode, Shard
 
 MODES = click.Choice(["dry-run", "live"])
 
@@ -29,6 +29,22 @@ params_option = click.option(
     envvar="BENCHGATE_PARAMS",
     help="The project's params.yaml; relative paths in it start from its directory.",
 )
+
+
+class _ShardSpec(click.ParamType):  # type: ignore[type-arg]
+    """`i/N`: the i-th of N shards (parsed only when given, so `--help` imports nothing)."""
+
+    name = "i/N"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Shard:
+        from benchgate.shards import parse
+
+        try:
+            return value if not isinstance(value, str) else parse(value)  # type: ignore[return-value]
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 scenario_option = click.option(
     "--scenario",
     "-s",
@@ -81,6 +97,20 @@ def cli() -> None:
     is_flag=True,
     help="Dry-run: leave samples without a stored output or rating unscored instead of refusing them.",
 )
+@click.option(
+    "--offline-only",
+    is_flag=True,
+    envvar="BENCHGATE_OFFLINE_ONLY",
+    help="Live mode: make no LLM calls; metrics whose scorer needs one are skipped (and recorded as "
+    "such), the rest are scored. `benchgate ci` sets it when no endpoint is configured.",
+)
+@click.option(
+    "--shard",
+    type=_ShardSpec(),
+    envvar="BENCHGATE_SHARD",
+    help="Score only shard i of N (samples split by a hash of their id), into "
+    "<results>/shards/<i>-of-<N>/; `benchgate merge` puts the shards back together.",
+)
 def run(
     params: Path,
     scenario: str | None,
@@ -90,21 +120,61 @@ def run(
     cache_path: Path | None,
     no_cache: bool,
     allow_missing: bool,
+    offline_only: bool,
+    shard: Shard | None,
 ) -> int:
-    """Judge a scenario and write scores.jsonl, metrics.json and run.json.
+    """Score a scenario and write scores.jsonl, metrics.json and run.json.
 
-    This is the command each dvc.yaml stage runs. Live mode reads the endpoint from
-    LLM_URL (or llm.url in params.yaml) and an optional key from LLM_API_KEY; every
-    response is cached, so a second identical run makes no requests and a killed run
-    resumes where it stopped.
+    This is the command each dvc.yaml stage runs. Every metric's scorer runs: the judge
+    (stored ground truth in dry-run, the LLM in live mode) or a deterministic or python
+    scorer (both modes, no network). Live mode reads the endpoint from LLM_URL (or llm.url
+    in params.yaml) and an optional key from LLM_API_KEY; every response is cached, so a
+    second identical run makes no requests and a killed run resumes where it stopped.
     """
     from benchgate.commands.run import LiveOptions, run_scenario
 
     live = LiveOptions(cache=cache_path, use_cache=not no_cache)
     outcome = run_scenario(
-        params, scenario, mode, out=out, limit=limit, live=live, allow_missing=allow_missing
+        params,
+        scenario,
+        mode,
+        out=out,
+        limit=limit,
+        live=live,
+        allow_missing=allow_missing,
+        offline_only=offline_only,
+        shard=shard,
     )
     console.print_run(outcome)
+    return EXIT_OK
+
+
+@cli.command()
+@params_option
+@scenario_option
+@click.option(
+    "--mode", type=MODES, default="dry-run", show_default=True, help="Which run's shards these are."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write the merged run here instead of data/results/<scenario>/<mode>/.",
+)
+@click.argument("directories", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False))
+def merge(
+    params: Path, scenario: str | None, mode: Mode, out: Path | None, directories: tuple[Path, ...]
+) -> int:
+    """Merge shard results (from `benchgate run --shard i/N`) into one run.
+
+    DIRECTORIES hold one shard's scores.jsonl and run.json each. They must be every shard
+    of one split, disjoint, and computed from the work tree's dataset, prompt and scorers;
+    the merged files are byte for byte what one unsharded run writes.
+    """
+    from benchgate.commands.merge import merge_shards
+
+    outcome = merge_shards(params, scenario, mode, list(directories), out)
+    shards, samples = outcome.shards, outcome.samples
+    click.echo(f"{outcome.scenario} ({mode}): {shards} shards, {samples} samples -> {outcome.directory}")
     return EXIT_OK
 
 
@@ -155,7 +225,7 @@ def gate(
 
     Reads the base commit's committed results straight from git (no DVC cache or
     remote needed), pairs samples by id and tests every metric's change with a
-    seeded paired bootstrap. Writes gate.json, report.md and report.html (every sample,
+    seeded paired test. Writes gate.json, report.md and report.html (every sample,
     head beside base, with a word diff); exits 1 when the gate fails.
     """
     from benchgate.commands.gate import gate_scenario
@@ -244,6 +314,14 @@ def validate(paths: tuple[Path, ...], allow_missing: bool) -> int:
     envvar="BENCHGATE_COMMENT_AUTHOR",
     help="Login that owns the sticky comment when not a bot (e.g. a personal access token's user).",
 )
+@click.option(
+    "--run/--no-run",
+    "run_stages",
+    default=True,
+    show_default=True,
+    envvar="BENCHGATE_RUN",
+    help="Run the stages first; --no-run gates the results already in place (e.g. merged shards).",
+)
 def ci(
     params: Path,
     scenarios: tuple[str, ...],
@@ -252,6 +330,7 @@ def ci(
     fail_on_warn: bool | None,
     comment: bool,
     comment_author: str | None,
+    run_stages: bool,
 ) -> int:
     """What the GitHub Action runs: run each scenario, gate it, publish the report.
 
@@ -274,8 +353,11 @@ def ci(
         fail_on_warn=fail_on_warn,
         comment=comment,
         comment_author=comment_author,
+        run=run_stages,
     )
     outcome = run_ci(options)
+    for note in outcome.notes:
+        click.echo(f"benchgate ci: {note}")
     for gate in outcome.gates.values():
         console.print_gate(gate)
     for url in outcome.comment_urls.values():
@@ -312,6 +394,36 @@ def publish(gate_json: Path, pr: int, expect_head_sha: str | None, comment_autho
     published = post(gate_json, pr, expect_head_sha=expect_head_sha, author=comment_author)
     for name, url in published.urls.items():
         click.echo(f"{name}: {url}")
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("subject", type=click.Choice(["params", "dataset"]), default="params")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["json", "markdown"]),
+    default="json",
+    show_default=True,
+    help="json: a JSON Schema (draft 2020-12); markdown: the reference page of every key.",
+)
+def schema(subject: Literal["params", "dataset"], form: Literal["json", "markdown"]) -> int:
+    """Print the JSON Schema of params.yaml (or of one dataset line) for editors and checkers.
+
+    Save it and name it on params.yaml's first line for completion and checking in an editor
+    with a YAML language server:
+
+    \b
+        benchgate schema > params.schema.json
+        # yaml-language-server: $schema=params.schema.json
+
+    SUBJECT is `params` (default) or `dataset`. `--format markdown` prints the reference of
+    the installed version (docs/params.md, docs/dataset.md). Cross-field rules are checked by
+    `benchgate validate`, with the line of each problem.
+    """
+    from benchgate.commands.schema import print_schema
+
+    print_schema(subject, form)
     return EXIT_OK
 
 

@@ -12,7 +12,10 @@ VERDICT: dict[Verdict, str] = {
     "regressed": "▼ regressed",
     "inconclusive": "? inconclusive",
     "no-baseline": "— no baseline",
+    "skipped": "⏭ skipped",
 }
+UNPAIRED = {"scorer-changed": "scorer changed", "skipped-at-base": "skipped at base"}
+"""Causes of a metric's own no-baseline worth naming in its table cell."""
 
 
 def details(summary: str, body: str) -> str:
