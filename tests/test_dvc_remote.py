@@ -23,7 +23,7 @@ import pytest
 
 from benchgate import dvc as dvc_module
 from benchgate.crash import redact
-from benchmarks.synthetic import PARAMS, lower_metric, write_dataset
+from benchmarks.synthetic import DIGEST_METRICS, PARAMS, lower_metric, write_dataset
 from tests.conftest import ROOT, benchgate, commit_all, dvc, git
 from tests.fakes.github_server import FakeGitHub
 from tests.test_ci import BOT, OWNER, PR, REPO, TOKEN, actions_env
@@ -113,8 +113,10 @@ def s3() -> Iterator[S3]:
 
 def two_scenarios() -> str:
     """params.yaml with scenarios `big` and `other` and the `live:` list dvc.yaml reads."""
-    big = PARAMS.format(name=BIG)
-    other = PARAMS.format(name=OTHER)
+    big, other = (
+        PARAMS.format(name=name, version="synthetic-v1", metrics="\n".join(DIGEST_METRICS))
+        for name in (BIG, OTHER)
+    )
     block = other[other.index(f"  {OTHER}:") : other.index("gate:")]
     return big.replace("gate:", block + "gate:", 1) + "live: []\n"
 
