@@ -17,7 +17,7 @@ from benchgate.github.api import GitHubAPI
 from benchgate.github.context import RunContext, read_context
 from benchgate.github.sticky import upsert
 from benchgate.github.workflow import annotate, append_summary, set_outputs, summary_room
-from benchgate.outcome import Status
+from benchgate.outcome import GateStatus
 from benchgate.params_file import Project, load_project
 from benchgate.report import COMMENT_LIMIT, marker, render, utf8_size
 from benchgate.results import Mode
@@ -43,7 +43,7 @@ class CIOptions:
 class CIOutcome:
     """What happened, for the exit code and the log."""
 
-    status: Status = "pass"
+    status: GateStatus = "pass"
     failed: bool = False
     base: str | None = None
     gates: dict[str, GateOutcome] = field(default_factory=dict)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from benchgate.outcome import Status, Verdict
+from benchgate.outcome import ApprovalState, GateStatus, Verdict
 
-STATUS: dict[Status, str] = {"pass": "✅ PASS", "warn": "⚠️ WARN", "fail": "❌ FAIL"}
-ICON: dict[Status, str] = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
+STATUS: dict[GateStatus, str] = {
+    "pass": "✅ PASS",
+    "warn": "⚠️ WARN",
+    "pending": "⏳ PENDING",
+    "fail": "❌ FAIL",
+}
+ICON: dict[GateStatus, str] = {"pass": "✅", "warn": "⚠️", "pending": "⏳", "fail": "❌"}
 VERDICT: dict[Verdict, str] = {
     "improved": "▲ improved",
     "unchanged": "= unchanged",
     "regressed": "▼ regressed",
     "inconclusive": "? inconclusive",
     "no-baseline": "— no baseline",
+}
+APPROVAL: dict[ApprovalState, str] = {
+    "approved": "✅ approved",
+    "changes-requested": "❌ changes requested",
+    "pending": "⏳ pending",
+    "unverified": "❔ cannot verify",
 }
 
 
