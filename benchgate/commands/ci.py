@@ -10,14 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchgate import dvc, git
-from benchgate.commands.gate import GateOutcome, gate_scenario
+from benchgate import governance as roles
+from benchgate.commands.gate import ApprovalsFor, GateOutcome, HistoryOptions, gate_scenario
 from benchgate.commands.run import run_scenario
+from benchgate.config import Governance
 from benchgate.errors import GitError, GitHubDenied, InputError
 from benchgate.github.api import GitHubAPI
 from benchgate.github.context import RunContext, read_context
+from benchgate.github.reviews import read_approvals
 from benchgate.github.sticky import upsert
 from benchgate.github.workflow import annotate, append_summary, set_outputs, summary_room
-from benchgate.outcome import GateStatus
+from benchgate.outcome import Approvals, GateStatus
 from benchgate.params_file import Project, load_project
 from benchgate.report import COMMENT_LIMIT, marker, render, utf8_size
 from benchgate.results import Mode
@@ -65,6 +68,8 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
     stages = dvc.list_stages(project.root) if dvc.has_pipeline(project.root) else set()
     if stages:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
         _refuse_bad_inputs(project, options.mode)
+    history = HistoryOptions(rev=context.base_sha, label=env.get("GITHUB_BASE_REF") or None, fetch=True)
+    approvals_for = _approvals_reader(context, env.get("GITHUB_TOKEN")) if context.is_pr else None
     for name in names:
         _reproduce(project, name, options.mode, stages)
         outcome.gates[name] = gate_scenario(
@@ -75,6 +80,8 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
             base_chosen_by="explicit" if options.base else "ci",
             fail_on_warn=options.fail_on_warn,
             env=env,
+            history=history,
+            approvals_for=approvals_for,
         )
     results = [gate.result for gate in outcome.gates.values()]
     outcome.status = worst(*(r.status for r in results))
@@ -119,6 +126,32 @@ def _base_commit(root: Path, context: RunContext) -> str | None:
     return context.base_sha
 
 
+def _approvals_reader(context: RunContext, token: str | None) -> ApprovalsFor:
+    """The PR's reviews resolved for a governance policy, read once per policy (scenarios share it)."""
+    read: dict[str, Approvals] = {}
+    number = context.pr_number or 0
+
+    def approvals_for(governance: Governance) -> Approvals:
+        key = governance.model_dump_json()
+        if key in read:
+            return read[key]
+        if not token or not context.repository:
+            read[key] = roles.unavailable(governance, number, "no GITHUB_TOKEN: the reviews were not read")
+            return read[key]
+
+        async def fetch() -> Approvals:
+            api = GitHubAPI(context.api_url, context.repository or "", token)
+            try:
+                return await read_approvals(api, number, governance)
+            finally:
+                await api.aclose()
+
+        read[key] = asyncio.run(fetch())
+        return read[key]
+
+    return approvals_for
+
+
 def _refuse_bad_inputs(project: Project, mode: Mode) -> None:
     from benchgate.commands.validate import validate
 
@@ -156,6 +189,10 @@ def _write_combined(project: Project, outcome: CIOutcome) -> None:
 
 def _annotate(outcome: CIOutcome) -> None:
     for name, gate in outcome.gates.items():
+        for reason in gate.result.reasons:
+            if reason.kind == "approval":
+                level = "error" if gate.result.failed else "warning"
+                annotate(level, f"benchgate {name}: approvals pending", reason.message)
         for metric, result in gate.result.metrics.items():
             if result.status != "pass":
                 level = "error" if result.status == "fail" else "warning"
