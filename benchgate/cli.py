@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -133,7 +133,13 @@ def run(
     "--report",
     "report_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Where to write the Markdown report [default: next to gate.json].",
+    help="Where to write the Markdown report [default: next to gate.json]; report.html goes beside it.",
+)
+@click.option(
+    "--junit",
+    "junit_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write JUnit XML here (a test case per metric, for CI test views).",
 )
 def gate(
     params: Path,
@@ -143,13 +149,14 @@ def gate(
     fail_on_warn: bool | None,
     json_path: Path | None,
     report_path: Path | None,
+    junit_path: Path | None,
 ) -> int:
     """Check a scenario's results against its thresholds and the base commit.
 
     Reads the base commit's committed results straight from git (no DVC cache or
     remote needed), pairs samples by id and tests every metric's change with a
-    seeded paired bootstrap. Writes gate.json and report.md; exits 1 when the gate
-    fails.
+    seeded paired bootstrap. Writes gate.json, report.md and report.html (every sample,
+    head beside base, with a word diff); exits 1 when the gate fails.
     """
     from benchgate.commands.gate import gate_scenario
 
@@ -161,6 +168,7 @@ def gate(
         fail_on_warn=fail_on_warn,
         json_path=json_path,
         report_path=report_path,
+        junit_path=junit_path,
     )
     console.print_gate(outcome)
     return EXIT_GATE_FAILED if outcome.result.failed else EXIT_OK
@@ -250,9 +258,10 @@ def ci(
     Reads GITHUB_EVENT_PATH and GITHUB_* for the pull request and its base (fetched into
     shallow clones), runs the stages (`dvc repro` when dvc.yaml defines them), gates
     against the base, appends the report to $GITHUB_STEP_SUMMARY, sets $GITHUB_OUTPUT
-    (status, report-path, gate-json, comment-url), annotates failing and warning metrics,
-    and upserts one sticky comment per scenario on the PR. Without permission to comment
-    it warns and keeps the gate's exit code. Outside GitHub Actions it runs and gates only.
+    (status, report-path, gate-json, junit-path, report-html, comment-url), annotates failing
+    and warning metrics, and upserts one sticky comment per scenario on the PR. Without
+    permission to comment it warns and keeps the gate's exit code. Outside GitHub Actions it
+    runs and gates only.
     """
     from benchgate.commands.ci import CIOptions, run_ci
 
@@ -303,6 +312,36 @@ def publish(gate_json: Path, pr: int, expect_head_sha: str | None, comment_autho
     published = post(gate_json, pr, expect_head_sha=expect_head_sha, author=comment_author)
     for name, url in published.urls.items():
         click.echo(f"{name}: {url}")
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("subject", type=click.Choice(["params", "dataset"]), default="params")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["json", "markdown"]),
+    default="json",
+    show_default=True,
+    help="json: a JSON Schema (draft 2020-12); markdown: the reference page of every key.",
+)
+def schema(subject: Literal["params", "dataset"], form: Literal["json", "markdown"]) -> int:
+    """Print the JSON Schema of params.yaml (or of one dataset line) for editors and checkers.
+
+    Save it and name it on params.yaml's first line for completion and checking in an editor
+    with a YAML language server:
+
+    \b
+        benchgate schema > params.schema.json
+        # yaml-language-server: $schema=params.schema.json
+
+    SUBJECT is `params` (default) or `dataset`. `--format markdown` prints the reference of
+    the installed version (docs/params.md, docs/dataset.md). Cross-field rules are checked by
+    `benchgate validate`, with the line of each problem.
+    """
+    from benchgate.commands.schema import print_schema
+
+    print_schema(subject, form)
     return EXIT_OK
 
 

@@ -8,11 +8,12 @@ that each one can name the line of the key at fault.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 LATENCY_METRIC = "latency_s"
 """The one metric read from each sample's `latency_s` instead of being judged."""
@@ -36,8 +37,24 @@ TREND_MAX = 100
 """Longest trend a gate reads (each point is one git read; more would not fit a chart)."""
 
 
+def _plain_names(*fields: str) -> Callable[[JsonDict], None]:
+    """A JSON Schema hint for editors: these maps' keys are plain names (`problems` checks them)."""
+
+    def hint(schema: JsonDict) -> None:
+        properties = cast("JsonDict", schema["properties"])
+        for field in fields:
+            cast("JsonDict", properties[field])["propertyNames"] = {"pattern": PLAIN_NAME.pattern}
+
+    return hint
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    """Base of the params models: unknown keys, loose types and NaN are errors, and the docstring
+    under each field is its description in `benchgate schema` and docs/params.md."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, frozen=True, use_attribute_docstrings=True
+    )
 
 
 class MetricSpec(_Strict):
@@ -46,15 +63,19 @@ class MetricSpec(_Strict):
     model_config = ConfigDict(populate_by_name=True)
 
     pass_: float = Field(alias="pass")
-    """Bound the aggregate must meet (>= for higher-is-better, <= for lower) to pass."""
+    """Bound the metric's aggregate must reach to pass: at least this when `direction` is `higher`,
+    at most this when `lower`. Scores lie in 0..1; `latency_s` is in seconds."""
     warn: float | None = None
-    """Looser bound: between `warn` and `pass` the metric warns; beyond it, it fails."""
+    """Looser bound than `pass`: an aggregate between the two warns, one beyond `warn` fails.
+    Without it, missing `pass` fails."""
     direction: Direction = "higher"
-    """Whether larger values are better (`higher`) or worse (`lower`, e.g. latency)."""
+    """Whether larger values are better (`higher`, as for scores) or worse (`lower`, e.g. latency)."""
     aggregate: Aggregate = "mean"
-    """How per-sample values become the metric's value."""
+    """How per-sample values become the metric's value: their mean, median (`p50`) or 95th
+    percentile (`p95`). Thresholds and the base comparison both use it."""
     max_drop: float | None = Field(default=None, ge=0)
-    """Per-metric override of the scenario's `regression.max_drop`, in the metric's unit."""
+    """This metric's own `regression.max_drop`, in its unit (score points, or seconds for
+    `latency_s`); default: the scenario's."""
     description: str | None = None
     """What the metric measures; the LLM judge's rubric is built from it."""
 
@@ -73,11 +94,14 @@ class RegressionPolicy(_Strict):
     """When a change against the base commit counts as a regression, and what it does."""
 
     max_drop: float = Field(default=0.02, ge=0)
-    """Smallest mean drop that matters; smaller significant changes are `unchanged`."""
+    """Smallest change of a metric's aggregate against the base commit that matters, in score
+    points (0.02 = 2 points on the 0..1 scale): a significant drop larger than this is `regressed`,
+    a change whose confidence interval lies within ±max_drop is `unchanged`."""
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
-    """Significance level; confidence intervals on deltas are at level 1 - alpha."""
+    """Significance level of the paired comparison with the base commit: changes get a
+    1 - alpha confidence interval (0.05 gives 95%)."""
     on_regression: OnOutcome = "fail"
-    """Gate status contributed by a `regressed` metric."""
+    """Gate status contributed by a `regressed` metric (`fail`, `warn`, or `ignore` it)."""
     on_missing_baseline: OnOutcome = "warn"
     """Gate status contributed by a metric with nothing to compare with: no base results, no
     paired samples, or a metric the base commit does not have (new or renamed)."""
@@ -89,13 +113,13 @@ class ModelCall(_Strict):
     """A model behind an OpenAI-compatible endpoint, and how to sample it."""
 
     model: str = Field(min_length=1)
-    """Model name as the endpoint knows it."""
+    """Model name as the endpoint knows it (sent as `model` in every request)."""
     url: str | None = None
     """Endpoint for this model; default: LLM_URL, then llm.url."""
     temperature: float = Field(default=0.0, ge=0, le=2)
-    """Sampling temperature."""
+    """Sampling temperature; 0 makes answers as repeatable as the endpoint allows."""
     max_tokens: int = Field(default=512, ge=1, le=32_768)
-    """Completion length cap."""
+    """Most tokens the model may generate per call."""
     seed: int | None = 0
     """Sampling seed sent to the endpoint (part of the cache key); null sends none."""
 
@@ -104,9 +128,10 @@ class JudgeSpec(ModelCall):
     """The LLM judge used in live mode."""
 
     samples: int = Field(default=1, ge=1, le=20)
-    """Judgements per item, averaged (k)."""
+    """How many times each (sample, metric) is judged; the scores are averaged. More than 1
+    smooths a noisy judge at that many times the calls."""
     max_tokens: int = Field(default=256, ge=16, le=32_768)
-    """Room for the JSON verdict and a short reason."""
+    """Most tokens per judgement: room for the JSON verdict and a short reason."""
 
 
 class GeneratorSpec(ModelCall):
@@ -128,30 +153,36 @@ class LLMSettings(_Strict):
     url: str | None = None
     """Default endpoint (`http://host:port` or `.../v1`); the LLM_URL variable wins."""
     timeout_s: float = Field(default=120.0, gt=0)
-    """Per-request timeout."""
+    """Seconds to wait for one response before the attempt counts as a timeout (and is retried)."""
     concurrency: int = Field(default=8, ge=1, le=1024)
-    """Requests in flight at the start; adapts to the endpoint from there."""
+    """Requests in flight at the start; from there it grows until the endpoint pushes back (429)
+    and settles just below."""
     max_concurrency: int = Field(default=64, ge=1, le=1024)
-    """Cap for adaptive concurrency."""
+    """Most requests ever in flight, however well the endpoint keeps up; at least `concurrency`."""
     max_attempts: int = Field(default=8, ge=1, le=50)
     """Attempts per call for transient failures (429, 5xx, timeouts, dropped connections)."""
     max_retry_s: float = Field(default=120.0, gt=0)
-    """Longest a single call may spend retrying."""
+    """Seconds a single call may spend retrying before it fails."""
     prices: dict[str, Price] = Field(default_factory=dict)
-    """Model -> price, for cost estimates."""
+    """Model name -> price, for the cost estimate in run.json and the report; unlisted models are
+    not estimated."""
 
 
 class Scenario(_Strict):
     """One benchmark: a dataset, the prompt under test, and its metrics."""
 
+    model_config = ConfigDict(json_schema_extra=_plain_names("metrics"))
+
     dataset: str = Field(min_length=1)
-    """Path of the JSONL dataset, relative to params.yaml."""
+    """Path of the dataset, one JSON sample a line (see docs/dataset.md), relative to params.yaml."""
     prompt: str = Field(min_length=1)
-    """Path of the prompt under test, relative to params.yaml."""
+    """Path of the prompt under test, relative to params.yaml; in live mode each sample's input
+    fills its `{{name}}` placeholders."""
     prompt_version: str = Field(min_length=1)
-    """Human label of the prompt, shown in the report."""
+    """Your label for this version of the prompt (e.g. `support-2025-06-v2`), shown in the report
+    and recorded in run.json."""
     model: str = Field(min_length=1)
-    """Candidate (generator) model whose outputs are judged."""
+    """Name of the candidate model whose outputs are judged, shown in the report."""
     judge: JudgeSpec | None = None
     """LLM judge for live mode; dry-run uses the stored ground truth."""
     generator: GeneratorSpec | None = None
@@ -159,7 +190,7 @@ class Scenario(_Strict):
     metrics: dict[str, MetricSpec] = Field(min_length=1)
     """Metric name -> thresholds. `latency_s` is read from samples; the rest are judged."""
     regression: RegressionPolicy = RegressionPolicy()
-    """Comparison with the base commit."""
+    """How changes against the base commit are tested, and what a regression does to the gate."""
     results: str | None = None
     """Directory for stage outputs, relative to params.yaml and inside the repository;
     default `data/results/<scenario>`."""
@@ -195,11 +226,12 @@ class GatePolicy(_Strict):
     """Rules that apply to every scenario's gate."""
 
     fail_on_warn: bool = False
-    """Turn an overall `warn` into a failing exit code."""
+    """Make an overall `warn` exit 1, like a failure; `--fail-on-warn/--no-fail-on-warn` overrides it."""
     max_unscored: float = Field(default=0.05, ge=0, le=1)
-    """Largest share of unscored (sample, metric) judgements before the gate fails."""
+    """Largest share (0..1) of a scenario's (sample, metric) judgements left unscored, e.g. by
+    unreadable judge replies, before the gate fails."""
     min_samples: int = Field(default=20, ge=1)
-    """Fewest scored samples a metric needs for its verdict to count."""
+    """Fewest samples with a value a metric needs; with fewer, the gate fails."""
     base: str | None = Field(default=None, min_length=1)
     """The default branch to compare with (e.g. `trunk`, `origin/develop`) when it cannot be found
     from CI, `origin/HEAD` or `init.defaultBranch`."""
@@ -208,7 +240,7 @@ class GatePolicy(_Strict):
     (so a pull request cannot relax its own gate). `base` set on either side wins."""
     trend: int = Field(default=20, ge=0, le=TREND_MAX)
     """How many of the default branch's latest result commits the report charts beside the head's
-    value (one git read each); 0 leaves the trend out."""
+    value (read from git history, no checkout); 0 leaves the trend out."""
 
 
 def _approver(entry: str) -> str:
@@ -252,8 +284,11 @@ class Governance(_Strict):
 class Params(_Strict):
     """The whole params.yaml."""
 
+    model_config = ConfigDict(json_schema_extra=_plain_names("scenarios"))
+
     scenarios: dict[str, Scenario] = Field(min_length=1)
-    """Scenario name -> definition."""
+    """Scenario name -> definition. A name (letters, digits, `_`, `.`, `-`) is what `--scenario`
+    takes and names its DVC stages and results."""
     gate: GatePolicy = GatePolicy()
     """Gate policy shared by all scenarios."""
     llm: LLMSettings = LLMSettings()

@@ -46,4 +46,8 @@ def print_gate(outcome: GateOutcome) -> None:
     for line in terminal(result):
         click.echo(line)
     click.echo(f"report: {outcome.report_path}")
+    if outcome.html_path is not None:
+        click.echo(f"html: {outcome.html_path}")
+    if outcome.junit_path is not None:
+        click.echo(f"junit: {outcome.junit_path}")
     click.echo(f"gate.json: {outcome.json_path}")

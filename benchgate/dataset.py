@@ -5,34 +5,51 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.config import JsonDict
 
 from benchgate.errors import InputError, Problem
 
 Rating = Annotated[float, Field(ge=0, le=1)]
 
 
+def _object_or_string_input(schema: JsonDict) -> None:
+    """`input` in the JSON Schema as its validator checks it (typed `Any` for a one-line error)."""
+    cast("JsonDict", cast("JsonDict", schema["properties"])["input"])["type"] = ["object", "string"]
+
+
 class Sample(BaseModel):
     """One benchmark item."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        allow_inf_nan=False,
+        frozen=True,
+        use_attribute_docstrings=True,
+        json_schema_extra=_object_or_string_input,
+    )
 
     id: str = Field(min_length=1)
-    """Unique, stable identifier; the base comparison pairs samples by it."""
+    """Unique, stable identifier; the base comparison pairs samples by it, so keep it when the
+    sample's text changes."""
     input: Any
-    """What the candidate model sees: an object (e.g. channel and posts) or a string."""
+    """What the candidate model sees: a string, or an object whose keys fill the prompt's
+    `{{name}}` placeholders (a string fills `{{input}}`)."""
     output: str | None = None
-    """Stored candidate output, judged when the scenario generates nothing itself."""
+    """The candidate's stored answer, scored in dry-run and in live mode without a `generator`;
+    a dry-run needs it unless `--allow-missing`."""
     reference: str | None = None
-    """Optional gold output."""
+    """Gold answer, if there is one; the live judge sees it for comparison."""
     ground_truth: dict[str, Rating] | None = None
-    """Stored ratings in 0..1 per metric; the dry-run judge reads them."""
+    """Trusted ratings of `output`, metric name -> score in 0..1; dry-run scores judged metrics with
+    them, and every judged metric needs one unless `--allow-missing`."""
     latency_s: float | None = Field(default=None, ge=0)
-    """Seconds the candidate took to produce `output`."""
+    """Seconds the candidate took to produce `output`; the `latency_s` metric reads it."""
     meta: dict[str, Any] = Field(default_factory=dict)
-    """Free-form; shown nowhere by default."""
+    """Free-form object kept with the sample (e.g. source, tags); not judged or shown by default."""
 
     @field_validator("input")
     @classmethod

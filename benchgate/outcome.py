@@ -45,6 +45,9 @@ branch found: the previous commit), or not at all."""
 SCHEMA_VERSION = 2
 SHA = r"^[0-9a-f]{40,64}$"
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+_SEGMENT = r"[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*"  # a name, never `.` or `..`
+RUN_URL = rf"^https://[A-Za-z0-9.-]+(:[0-9]{{1,5}})?/{_SEGMENT}/{_SEGMENT}/actions/runs/[0-9]{{1,20}}$"
+"""$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID, and nothing else."""
 STAGE = r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$"
 
 
@@ -435,6 +438,8 @@ class GateResult(_Out):
     """The pull request's reviews by role; None outside a pull request or without approvers."""
     observations: list[Observation] = Field(default_factory=list)
     """Findings and follow-ups (derived by `gate.decide`)."""
+    run_url: str | None = Field(default=None, pattern=RUN_URL)
+    """The CI workflow run that gated this, whose artifacts hold report.html (set by `benchgate ci`)."""
 
     @model_validator(mode="after")
     def _names_are_plain(self) -> GateResult:

@@ -97,7 +97,7 @@ def _validate(raw: bytes, shown: str) -> tuple[Params | None, list[Problem], Any
     if not isinstance(document, Mapping):
         return None, [Problem(shown, 1, None, "top level must be a mapping with a `scenarios:` key")], None
     try:
-        params = Params.model_validate(_plain(document))
+        params = Params.model_validate(_plain(document), by_name=False)  # `pass`, never `pass_`
     except ValidationError as exc:
         return None, [_problem_from_error(shown, document, err) for err in exc.errors()], document
     located = params.problems()

@@ -28,6 +28,8 @@ class SampleScore(_Record):
     """Candidate latency for this sample, when known."""
     replies: dict[str, str] = Field(default_factory=dict)
     """Raw judge replies kept for unscored metrics, shown (neutralised) in the report."""
+    reasons: dict[str, str] = Field(default_factory=dict)
+    """Judged metric -> the judge's one-sentence reason for its score (live mode), clipped."""
     output: str | None = None
     """Output generated in this run (live mode with a generator); else the dataset's is used."""
 

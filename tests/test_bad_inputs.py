@@ -157,6 +157,11 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         f"{PARAMS}:1",
         "top level must be a mapping",
     ),
+    "python name of pass": (
+        edit_params("{pass: 0.90, warn: 0.85}", "{pass_: 0.90, warn: 0.85}"),
+        f"{PARAMS}:10",
+        "pass: required key is missing",
+    ),
     "on_regression typo": (
         edit_params("on_regression: fail", "on_regression: explode"),
         f"{PARAMS}:14",

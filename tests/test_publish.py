@@ -118,6 +118,7 @@ def test_a_tampered_pass_over_failing_metrics_is_posted_as_benchgate_would_rende
     result["base"]["reason"] = f"&commat;maintainers {BIDI} see www.evil.example\n\n# forged heading"
     result["meta"]["model"] = f"&commat;org/team {BIDI}"
     result["worst"] = [{"id": f"x{BIDI}&commat;a", "deltas": {"coverage": -0.3}, "excerpt": f"{BIDI}@x"}]
+    result["run_url"] = "https://evil.example/acme/bench/actions/runs/1"  # the right shape, another host
     path.write_text(json.dumps(data))
     assert path.stat().st_size > 1_000_000
     with FakeGitHub({TOKEN: {"login": BOT, "write": True}}) as github:  # type: ignore[dict-item]
@@ -139,6 +140,7 @@ def test_a_tampered_pass_over_failing_metrics_is_posted_as_benchgate_would_rende
     html = MarkdownIt("commonmark").enable("table").render(body)
     assert "<a " not in html and "<h1" not in html
     assert "@maintainers" not in html and "@org/team" not in html  # `&commat;` never decodes to a mention
+    assert "evil.example" not in body
 
 
 def test_a_deeply_nested_gate_json_is_a_one_line_error(repo: Path) -> None:

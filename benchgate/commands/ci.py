@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,10 @@ from benchgate.github.context import RunContext, read_context
 from benchgate.github.reviews import read_approvals
 from benchgate.github.sticky import upsert
 from benchgate.github.workflow import annotate, append_summary, set_outputs, summary_room
-from benchgate.outcome import Approvals, GateStatus
+from benchgate.outcome import RUN_URL, Approvals, GateStatus
 from benchgate.params_file import Project, load_project
 from benchgate.report import COMMENT_LIMIT, marker, render, utf8_size
+from benchgate.report.junit import render_junit
 from benchgate.results import Mode
 from benchgate.status import worst
 
@@ -52,6 +54,7 @@ class CIOutcome:
     gates: dict[str, GateOutcome] = field(default_factory=dict)
     report_path: Path | None = None
     gate_json: Path | None = None
+    junit_path: Path | None = None
     comment_urls: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -79,6 +82,7 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
             base=outcome.base,
             base_chosen_by="explicit" if options.base else "ci",
             fail_on_warn=options.fail_on_warn,
+            run_url=run_url(env),
             env=env,
             history=history,
             approvals_for=approvals_for,
@@ -98,6 +102,10 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
                 "status": outcome.status,
                 "report-path": str(outcome.report_path.resolve()) if outcome.report_path else "",
                 "gate-json": str(outcome.gate_json.resolve()) if outcome.gate_json else "",
+                "junit-path": str(outcome.junit_path.resolve()) if outcome.junit_path else "",
+                "report-html": "\n".join(
+                    str(gate.html_path.resolve()) for gate in outcome.gates.values() if gate.html_path
+                ),
             },
         )
     try:
@@ -185,6 +193,17 @@ def _write_combined(project: Project, outcome: CIOutcome) -> None:
         },
     }
     outcome.gate_json.write_text(json.dumps(combined, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    outcome.junit_path = directory / "junit.xml"
+    outcome.junit_path.write_bytes(render_junit([gate.result for gate in outcome.gates.values()]))
+
+
+def run_url(env: Mapping[str, str]) -> str | None:
+    """This workflow run's page (its artifacts), when the runner says where it is."""
+    parts = [env.get(name, "") for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
+    if not all(parts):
+        return None
+    url = f"{parts[0].rstrip('/')}/{parts[1]}/actions/runs/{parts[2]}"
+    return url if re.fullmatch(RUN_URL, url) else None
 
 
 def _annotate(outcome: CIOutcome) -> None:

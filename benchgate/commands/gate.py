@@ -19,8 +19,11 @@ from benchgate.history import TrendSource, read_trend
 from benchgate.outcome import Approvals, BaseChoice, BaseRef, GateResult, HeadRef, PolicyChange, Trend
 from benchgate.params_file import Project, load_project, parse_params
 from benchgate.report import render
+from benchgate.report.html import render_html
+from benchgate.report.junit import render_junit
 from benchgate.results import FileRef, Mode, RunFiles
 from benchgate.results_store import METRICS, read_run
+from benchgate.review_rows import gather_rows
 
 REPORTS = ".benchgate/reports"
 ApprovalsFor = Callable[[Governance], Approvals | None]
@@ -46,6 +49,8 @@ class GateOutcome:
     result: GateResult
     json_path: Path
     report_path: Path
+    html_path: Path | None = None
+    junit_path: Path | None = None
 
 
 def gate_scenario(
@@ -58,6 +63,8 @@ def gate_scenario(
     fail_on_warn: bool | None = None,
     json_path: Path | None = None,
     report_path: Path | None = None,
+    junit_path: Path | None = None,
+    run_url: str | None = None,
     env: Mapping[str, str] | None = None,
     history: HistoryOptions | None = None,
     approvals_for: ApprovalsFor | None = None,
@@ -68,6 +75,9 @@ def gate_scenario(
     name, spec = project.scenario(scenario)
     out = project.root / REPORTS / name / mode
     targets = {"--json": json_path or out / "gate.json", "--report": report_path or out / "report.md"}
+    targets["report.html"] = targets["--report"].with_suffix(".html")
+    if junit_path is not None:
+        targets["--junit"] = junit_path
     for option, target in targets.items():
         _prepare(option, target)
     results_dir = project.results_dir(name, mode)
@@ -126,14 +136,17 @@ def gate_scenario(
     wanted = {w.id for w in result.worst}
     excerpts = {i: generated[i] for i in wanted if i in generated}
     excerpts |= find_outputs(project.path(spec.dataset), wanted - set(excerpts))
-    result = with_excerpts(result, excerpts)
-    _write(
-        {
-            "--json": (targets["--json"], result.model_dump_json(indent=2, by_alias=True) + "\n"),
-            "--report": (targets["--report"], render(result)),
-        }
-    )
-    return GateOutcome(result, targets["--json"], targets["--report"])
+    result = with_excerpts(result, excerpts).model_copy(update={"run_url": run_url})
+    rows = gather_rows(project.root, head, baseline, result)
+    files = {
+        "--json": (targets["--json"], result.model_dump_json(indent=2, by_alias=True) + "\n"),
+        "--report": (targets["--report"], render(result)),
+        "report.html": (targets["report.html"], render_html(result, rows)),
+    }
+    if junit_path is not None:
+        files["--junit"] = (junit_path, render_junit([result]).decode())
+    _write(files)
+    return GateOutcome(result, targets["--json"], targets["--report"], targets["report.html"], junit_path)
 
 
 def _policy(

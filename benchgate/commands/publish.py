@@ -124,6 +124,12 @@ def publish(
     if not token or not repository:
         raise UsageError("publish needs GITHUB_TOKEN and GITHUB_REPOSITORY in the environment")
     api_url = env.get("GITHUB_API_URL", "https://api.github.com")
+    # The artifacts link may only point at this repository's own workflow runs.
+    runs = f"{env.get('GITHUB_SERVER_URL', 'https://github.com').rstrip('/')}/{repository}/actions/runs/"
+    results = [
+        r if r.run_url is None or r.run_url.startswith(runs) else r.model_copy(update={"run_url": None})
+        for r in results
+    ]
 
     decided: list[GateResult] = []
 

@@ -16,6 +16,7 @@ from benchgate.llm.prompt import render_input, render_prompt
 from benchgate.results import SampleScore
 
 NO_OUTPUT = "no output to judge"
+REASON_LIMIT = 300
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
         messages = judge_messages(metric, description, source, output, sample.reference)
         asks += [_judge(run, messages, repeat) for repeat in range(plan.judge.samples)]
     judgements = await asyncio.gather(*asks)
-    scores, unscored, replies = {}, {}, {}
+    scores, unscored, replies, reasons = {}, {}, {}, {}
     k = plan.judge.samples
     for index, metric in enumerate(metrics):
         mine = judgements[index * k : (index + 1) * k]
@@ -100,11 +101,20 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
         readable = [j.score for j in mine if j.score is not None]
         if readable:
             scores[metric] = round(sum(readable) / len(readable), 6)
+            why = next((j.reason for j in mine if j.score is not None and j.reason), None)
+            if why:
+                reasons[metric] = why if len(why) <= REASON_LIMIT else why[: REASON_LIMIT - 1] + "…"
         else:
             unscored[metric] = mine[0].reason or "unscored"
             replies[metric] = mine[0].raw or ""
     return SampleScore(
-        id=sample.id, scores=scores, unscored=unscored, latency_s=latency, replies=replies, output=generated
+        id=sample.id,
+        scores=scores,
+        unscored=unscored,
+        latency_s=latency,
+        replies=replies,
+        reasons=reasons,
+        output=generated,
     )
 
 

@@ -33,6 +33,8 @@ def metadata(r: GateResult) -> str:
         + (f" via {safe.inline(m.endpoint)}" if m.endpoint else ""),
         f"- **Base:** {_base(r)} · **Head:** {head}",
     ]
+    if r.run_url:  # validated by its pattern: only a workflow run URL can get here
+        lines.append(f"- **Artifacts:** [report.html, gate.json and junit.xml of this run]({r.run_url})")
     return "\n".join(lines)
 
 
