@@ -107,16 +107,19 @@ def _blobs(top: Path, objects: list[str]) -> dict[str, bytes]:
         raise GitError("a results path with a line break cannot be read from history")
     done = git.run_git(["cat-file", "--batch"], top, stdin="".join(f"{o}\n" for o in objects).encode())
     out, found, at = done.stdout, {}, 0
-    for name in objects:
-        end = out.index(b"\n", at)
-        header = out[at:end].split()
-        at = end + 1
-        if len(header) != 3:  # `<name> missing`: no such file at that commit
-            continue
-        size = int(header[2])
-        if header[1] == b"blob":
-            found[name] = out[at : at + size]
-        at += size + 1  # the object, then a line feed
+    try:
+        for name in objects:
+            end = out.index(b"\n", at)
+            header = out[at:end].split()
+            at = end + 1
+            if len(header) != 3:  # `<name> missing`: no such file at that commit
+                continue
+            size = int(header[2])
+            if header[1] == b"blob":
+                found[name] = out[at : at + size]
+            at += size + 1  # the object, then a line feed
+    except ValueError:
+        raise GitError("git cat-file --batch answered in a format this benchgate does not read") from None
     return found
 
 
