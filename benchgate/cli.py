@@ -81,6 +81,13 @@ def cli() -> None:
     is_flag=True,
     help="Dry-run: leave samples without a stored output or rating unscored instead of refusing them.",
 )
+@click.option(
+    "--offline-only",
+    is_flag=True,
+    envvar="BENCHGATE_OFFLINE_ONLY",
+    help="Live mode: make no LLM calls; metrics whose scorer needs one are skipped (and recorded as "
+    "such), the rest are scored. `benchgate ci` sets it when no endpoint is configured.",
+)
 def run(
     params: Path,
     scenario: str | None,
@@ -90,19 +97,28 @@ def run(
     cache_path: Path | None,
     no_cache: bool,
     allow_missing: bool,
+    offline_only: bool,
 ) -> int:
-    """Judge a scenario and write scores.jsonl, metrics.json and run.json.
+    """Score a scenario and write scores.jsonl, metrics.json and run.json.
 
-    This is the command each dvc.yaml stage runs. Live mode reads the endpoint from
-    LLM_URL (or llm.url in params.yaml) and an optional key from LLM_API_KEY; every
-    response is cached, so a second identical run makes no requests and a killed run
-    resumes where it stopped.
+    This is the command each dvc.yaml stage runs. Every metric's scorer runs: the judge
+    (stored ground truth in dry-run, the LLM in live mode) or a deterministic or python
+    scorer (both modes, no network). Live mode reads the endpoint from LLM_URL (or llm.url
+    in params.yaml) and an optional key from LLM_API_KEY; every response is cached, so a
+    second identical run makes no requests and a killed run resumes where it stopped.
     """
     from benchgate.commands.run import LiveOptions, run_scenario
 
     live = LiveOptions(cache=cache_path, use_cache=not no_cache)
     outcome = run_scenario(
-        params, scenario, mode, out=out, limit=limit, live=live, allow_missing=allow_missing
+        params,
+        scenario,
+        mode,
+        out=out,
+        limit=limit,
+        live=live,
+        allow_missing=allow_missing,
+        offline_only=offline_only,
     )
     console.print_run(outcome)
     return EXIT_OK
@@ -276,6 +292,8 @@ def ci(
         comment_author=comment_author,
     )
     outcome = run_ci(options)
+    for note in outcome.notes:
+        click.echo(f"benchgate ci: {note}")
     for gate in outcome.gates.values():
         console.print_gate(gate)
     for url in outcome.comment_urls.values():

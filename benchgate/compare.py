@@ -9,8 +9,11 @@ from numpy.typing import NDArray
 
 from benchgate.config import MetricSpec
 from benchgate.metrics import ScoreTable
-from benchgate.outcome import SampleChange, Verdict
+from benchgate.outcome import SampleChange, ScorerChange, Verdict
+from benchgate.results import RunInfo, ScorerInfo
 from benchgate.stats import Change, aggregate, paired_change
+
+LEGACY_JUDGE = "judge (recorded before scorers were)"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,26 @@ def pair(head: ScoreTable, base: ScoreTable) -> Pairing:
         added=list(head_ids[~found]),
         removed=[i for i in base_ids if i not in in_head],
     )
+
+
+def scorer_change(head: RunInfo, base: RunInfo, metric: str) -> ScorerChange | None:
+    """The scorers at base and head when they differ, so their values must not be paired.
+
+    Results written before scorers were recorded have no `scorers`: they came from the judge.
+    """
+    now, then = head.scorers.get(metric), base.scorers.get(metric)
+    if now is not None and then is not None:
+        return None if now.same_as(then) else ScorerChange(base=_label(then), head=_label(now))
+    kinds = (then.type if then else "judge", now.type if now else "judge")
+    if kinds[0] == kinds[1]:
+        return None
+    return ScorerChange(
+        base=_label(then) if then else LEGACY_JUDGE, head=_label(now) if now else LEGACY_JUDGE
+    )
+
+
+def _label(info: ScorerInfo) -> str:
+    return f"{info.type} (version {info.version}, config {info.config_sha256[:8]})"[:200]
 
 
 def compare_metric(

@@ -15,6 +15,8 @@ from typing import Annotated, Literal, cast
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
+from benchgate.scorers.specs import JudgeScorer, ScorerSpec
+
 LATENCY_METRIC = "latency_s"
 """The one metric read from each sample's `latency_s` instead of being judged."""
 
@@ -57,10 +59,22 @@ class _Strict(BaseModel):
     )
 
 
+def _scorer_shorthand(schema: JsonDict) -> None:
+    """A JSON Schema hint: `scorer: chrf` is short for `scorer: {type: chrf}`."""
+    scorer = cast("JsonDict", cast("JsonDict", schema["properties"])["scorer"])
+    options = cast("list[JsonDict]", scorer["anyOf"])
+    shorthand: JsonDict = {
+        "type": "string",
+        "minLength": 1,
+        "description": "A scorer type: `chrf` is `{type: chrf}`.",
+    }
+    options.insert(1, shorthand)
+
+
 class MetricSpec(_Strict):
     """How one metric is aggregated and judged against its thresholds."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra=_scorer_shorthand)
 
     pass_: float = Field(alias="pass")
     """Bound the metric's aggregate must reach to pass: at least this when `direction` is `higher`,
@@ -78,6 +92,10 @@ class MetricSpec(_Strict):
     `latency_s`); default: the scenario's."""
     description: str | None = None
     """What the metric measures; the LLM judge's rubric is built from it."""
+    scorer: ScorerSpec | None = None
+    """How each sample gets its value: `judge` (the default), a deterministic built-in such as
+    `{type: json_schema, schema: schemas/answer.json}`, `{type: python, function: "pkg.mod:name"}`,
+    or an installed scorer's type. `latency_s` takes none: it is read from the samples."""
 
     @model_validator(mode="after")
     def _warn_is_looser_than_pass(self) -> MetricSpec:
@@ -88,6 +106,9 @@ class MetricSpec(_Strict):
         if self.direction == "lower" and self.warn < self.pass_:
             raise ValueError(f"warn ({self.warn}) must be >= pass ({self.pass_}) when lower is better")
         return self
+
+
+DEFAULT_SCORER = JudgeScorer()
 
 
 class RegressionPolicy(_Strict):
@@ -104,7 +125,8 @@ class RegressionPolicy(_Strict):
     """Gate status contributed by a `regressed` metric (`fail`, `warn`, or `ignore` it)."""
     on_missing_baseline: OnOutcome = "warn"
     """Gate status contributed by a metric with nothing to compare with: no base results, no
-    paired samples, or a metric the base commit does not have (new or renamed)."""
+    paired samples, a metric the base commit does not have (new or renamed), or one that cannot
+    be paired with the base (its scorer changed, or the base skipped it)."""
     on_inconclusive: OnOutcome = "ignore"
     """Gate status contributed by an `inconclusive` metric (too few samples to decide)."""
 
@@ -202,6 +224,8 @@ class Scenario(_Strict):
                 yield ("metrics", name), f"metric name {name!r} may use only letters, digits, '_', '.', '-'"
                 continue
             if name == LATENCY_METRIC:
+                if spec.scorer is not None:
+                    yield ("metrics", name, "scorer"), "read from each sample's latency_s, it takes no scorer"
                 continue
             for key, bound in (("pass", spec.pass_), ("warn", spec.warn)):
                 if bound is not None and not 0 <= bound <= 1:
@@ -218,8 +242,17 @@ class Scenario(_Strict):
 
     @property
     def quality_metrics(self) -> list[str]:
-        """Judged metrics, in params order."""
+        """Scored metrics (all but `latency_s`), in params order."""
         return [name for name in self.metrics if name != LATENCY_METRIC]
+
+    def scorer(self, metric: str) -> ScorerSpec:
+        """A scored metric's scorer: its own, else the judge."""
+        return self.metrics[metric].scorer or DEFAULT_SCORER
+
+    @property
+    def judge_metrics(self) -> list[str]:
+        """Metrics scored by the judge (the LLM in live mode, ground truth in dry-run), in params order."""
+        return [name for name in self.quality_metrics if self.scorer(name).type == "judge"]
 
 
 class GatePolicy(_Strict):
@@ -232,6 +265,9 @@ class GatePolicy(_Strict):
     unreadable judge replies, before the gate fails."""
     min_samples: int = Field(default=20, ge=1)
     """Fewest samples with a value a metric needs; with fewer, the gate fails."""
+    on_skipped: OnOutcome = "warn"
+    """Gate status contributed by a metric the run skipped (e.g. a judge metric when no LLM endpoint
+    is configured); a skipped metric is always shown as such, never as a pass."""
     base: str | None = Field(default=None, min_length=1)
     """The default branch to compare with (e.g. `trunk`, `origin/develop`) when it cannot be found
     from CI, `origin/HEAD` or `init.defaultBranch`."""
@@ -314,8 +350,8 @@ class Params(_Strict):
         for index, name in enumerate(self.live):
             if name not in self.scenarios:
                 found.append((("live", index), f"no scenario {name!r}"))
-            elif self.scenarios[name].judge is None:
-                found.append((("live", index), f"scenario {name!r} has no judge"))
+            elif self.scenarios[name].judge is None and self.scenarios[name].judge_metrics:
+                found.append((("live", index), f"scenario {name!r} has judge metrics but no `judge:`"))
         found += [(("governance", *loc), message) for loc, message in self.governance.problems()]
         if self.llm.max_concurrency < self.llm.concurrency:
             found.append((("llm", "max_concurrency"), "must be >= llm.concurrency"))

@@ -17,6 +17,9 @@ def print_run(outcome: RunOutcome) -> None:
 
     click.echo(f"{outcome.scenario} ({outcome.mode}): {outcome.samples} samples -> {outcome.directory}")
     for name, summary in outcome.summaries.items():
+        if summary.skipped is not None:
+            click.echo(f"  {name:<16} skipped: {summary.skipped}")
+            continue
         interval = ""
         if summary.ci_low is not None and summary.ci_high is not None:
             interval = f" [{fmt.value(name, summary.ci_low)}, {fmt.value(name, summary.ci_high)}]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -114,6 +115,10 @@ def _record(line: bytes) -> dict[str, Any] | None:
     return None
 
 
+SampleCheck = Callable[[Sample], "tuple[str, str] | None"]
+"""What a scorer needs of each sample: None, or (field, message) when the sample lacks it."""
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Validated samples in file order."""
@@ -123,22 +128,38 @@ class Dataset:
 
 
 def load_dataset(
-    path: Path, metrics: list[str] | None, *, shown: str | None = None, complete: bool = False
+    path: Path,
+    metrics: list[str] | None,
+    *,
+    shown: str | None = None,
+    complete: bool = False,
+    rated: Sequence[str] | None = None,
+    checks: Sequence[SampleCheck] = (),
 ) -> Dataset:
     """Read a dataset, raising `InputError` with every problem when any line is bad."""
-    dataset, problems = read_dataset(path, metrics, shown=shown, complete=complete)
+    dataset, problems = read_dataset(
+        path, metrics, shown=shown, complete=complete, rated=rated, checks=checks
+    )
     if problems:
         raise InputError(problems)
     return dataset
 
 
 def read_dataset(
-    path: Path, metrics: list[str] | None, *, shown: str | None = None, complete: bool = False
+    path: Path,
+    metrics: list[str] | None,
+    *,
+    shown: str | None = None,
+    complete: bool = False,
+    rated: Sequence[str] | None = None,
+    checks: Sequence[SampleCheck] = (),
 ) -> tuple[Dataset, list[Problem]]:
-    """Validate every line; `metrics` (when known) are the judged metrics ground truth may rate.
+    """Validate every line; `metrics` (when known) are the metrics ground truth may rate.
 
-    `complete` asks for what a dry-run judges: every sample's stored `output` and a
-    ground-truth rating for each of `metrics`.
+    `complete` asks for what a dry-run reads: every sample's stored `output` and a
+    ground-truth rating for each of `rated` (default: all of `metrics`; a scenario passes its
+    judge metrics, since other scorers compute their values). `checks` are the scenario's
+    scorers' demands on each sample (e.g. a `reference`).
     """
     name = shown or str(path)
     try:
@@ -162,7 +183,11 @@ def read_dataset(
             continue
         line_problems = _check_sample(name, number, sample, known, first_line_of)
         if complete:
-            line_problems += _incomplete(name, number, sample, metrics or [])
+            line_problems += _incomplete(name, number, sample, (metrics or []) if rated is None else rated)
+        for check in checks:
+            found = check(sample)
+            if found is not None:
+                line_problems.append(Problem(name, number, *found))
         problems.extend(line_problems)
         first_line_of.setdefault(sample.id, number)
         if not line_problems:
@@ -199,7 +224,7 @@ def _check_sample(
     return problems
 
 
-def _incomplete(name: str, number: int, sample: Sample, metrics: list[str]) -> list[Problem]:
+def _incomplete(name: str, number: int, sample: Sample, metrics: Sequence[str]) -> list[Problem]:
     problems = []
     if sample.output is None:
         problems.append(Problem(name, number, "output", "missing: a dry-run judges the stored output"))

@@ -14,7 +14,7 @@ import numpy as np
 
 from benchgate import formatting as fmt
 from benchgate.companion import agreement, companion_run
-from benchgate.compare import Pairing, classify, compare_metric, pair, worst_samples
+from benchgate.compare import Pairing, classify, compare_metric, pair, scorer_change, worst_samples
 from benchgate.config import LATENCY_METRIC, GatePolicy, Governance, OnOutcome, Scenario
 from benchgate.metrics import ScoreTable, summarise_table
 from benchgate.observations import observe
@@ -43,6 +43,8 @@ from benchgate.results import MetricSummary, RunFiles, SampleScore
 from benchgate.status import threshold_status, worst
 
 ID_LIST_LIMIT = 50
+UNPAIRED: tuple[NoBaseline, ...] = ("not-at-base", "scorer-changed", "skipped-at-base")
+"""Causes of a metric's own no-baseline (the others are shared by every metric, said once)."""
 UNSCORED_LIST_LIMIT = 20
 REPLY_LIMIT = 500
 
@@ -83,15 +85,16 @@ def evaluate(gate: GateInput) -> GateResult:
     base = ScoreTable.build(gate.base.scores, names) if gate.base else None
     present = _metrics_present(gate.base.scores) if gate.base else frozenset()
     tables = _Tables(head, base, pair(head, base) if base else None, present)
-    summaries = summarise_table(head, gate.scenario, gate.scenario_name)
+    summaries = summarise_table(head, gate.scenario, gate.scenario_name, gate.head.info.skipped)
     metrics = {metric: _measure(gate, tables, metric, summaries[metric]) for metric in names}
     most_regressed = []
     if tables.base is not None and tables.pairing is not None:
+        compared = [m for m in gate.scenario.quality_metrics if metrics[m].no_baseline is None]
         most_regressed = worst_samples(
             head,
             tables.base,
             tables.pairing,
-            gate.scenario.quality_metrics,
+            [m for m in compared if metrics[m].skipped is None],
             lower_is_better=_lower_is_better(gate.scenario),
         )
     regression = gate.scenario.regression
@@ -103,6 +106,7 @@ def evaluate(gate: GateInput) -> GateResult:
             on_regression=regression.on_regression,
             on_inconclusive=regression.on_inconclusive,
             on_missing_baseline=regression.on_missing_baseline,
+            on_skipped=gate.policy.on_skipped,
             min_samples=gate.policy.min_samples,
             max_unscored=gate.policy.max_unscored,
             governance=gate.governance,
@@ -190,6 +194,8 @@ def _pending_approvals(result: GateResult) -> list[Reason]:
 
 
 def _decide_metric(name: str, m: MetricResult, policy: Policy) -> tuple[MetricResult, list[Reason]]:
+    if m.skipped is not None:
+        return _decide_skipped(name, m, policy)
     reasons = []
     own = threshold_status(m.value, m.threshold)
     if own != "pass":
@@ -205,8 +211,8 @@ def _decide_metric(name: str, m: MetricResult, policy: Policy) -> tuple[MetricRe
         settle = f"; about {m.settle_n:,} paired samples would settle it" if m.settle_n else ""
         message = f"{name} is inconclusive against the base: {_change(name, m, verb=False)}{settle}"
         reasons.append(Reason(kind="inconclusive", metric=name, status=contribution, message=message))
-    elif m.no_baseline == "not-at-base" and contribution != "pass":
-        message = f"{name} has no values at the base commit (a new or renamed metric): nothing to compare"
+    elif m.no_baseline in UNPAIRED and contribution != "pass":
+        message = _unpaired(name, m)
         reasons.append(Reason(kind="no-baseline", metric=name, status=contribution, message=message))
     if 0 < m.n < policy.min_samples:
         status = "fail"
@@ -216,7 +222,29 @@ def _decide_metric(name: str, m: MetricResult, policy: Policy) -> tuple[MetricRe
     return decided, reasons
 
 
+def _decide_skipped(name: str, m: MetricResult, policy: Policy) -> tuple[MetricResult, list[Reason]]:
+    """No values to judge: the metric's status is the policy's, and it says so."""
+    status = _contribution("skipped", policy)
+    reasons = []
+    if status != "pass":
+        message = f"{name} skipped, no values: {m.skipped}"
+        reasons.append(Reason(kind="skipped", metric=name, status=status, message=message))
+    update = {"threshold_status": status, "verdict": "skipped", "status": status}
+    return m.model_copy(update=update), reasons
+
+
+def _unpaired(name: str, m: MetricResult) -> str:
+    if m.no_baseline == "scorer-changed":
+        change = f" ({m.scorer_change.base} → {m.scorer_change.head})" if m.scorer_change else ""
+        return f"{name} is not compared with the base: its scorer changed{change}"
+    if m.no_baseline == "skipped-at-base":
+        return f"{name} is not compared with the base: the base run skipped it"
+    return f"{name} has no values at the base commit (a new or renamed metric): nothing to compare"
+
+
 def _verdict(m: MetricResult) -> Verdict:
+    if m.skipped is not None:
+        return "skipped"
     if m.no_baseline is not None:
         return "no-baseline"
     if m.delta is None or m.delta_ci is None:
@@ -233,6 +261,8 @@ def _contribution(verdict: Verdict, policy: Policy) -> Status:
         rule = policy.on_inconclusive
     elif verdict == "no-baseline":
         rule = policy.on_missing_baseline
+    elif verdict == "skipped":
+        rule = policy.on_skipped
     return "pass" if rule == "ignore" else rule
 
 
@@ -260,7 +290,7 @@ def _agreement(gate: GateInput) -> dict[str, Agreement]:
     judged, truth = (
         (gate.head, gate.companion) if gate.head.info.mode == "live" else (gate.companion, gate.head)
     )
-    return agreement(judged, truth, gate.scenario.quality_metrics)
+    return agreement(judged, truth, gate.scenario.judge_metrics)
 
 
 def with_excerpts(result: GateResult, excerpts: dict[str, str]) -> GateResult:
@@ -272,7 +302,9 @@ def with_excerpts(result: GateResult, excerpts: dict[str, str]) -> GateResult:
 def _measure(gate: GateInput, tables: _Tables, metric: str, summary: MetricSummary) -> MetricResult:
     spec = gate.scenario.metrics[metric]
     comparison: dict[str, Any] = {"no_baseline": "no-results"}
-    if tables.base is not None and tables.pairing is not None:
+    if summary.skipped is not None:
+        comparison = {"skipped": summary.skipped[:300]}
+    elif tables.base is not None and tables.pairing is not None:
         comparison = _compared(gate, tables, metric)
     latency = None
     if summary.mean is not None and summary.p50 is not None and summary.p95 is not None:
@@ -297,7 +329,12 @@ def _measure(gate: GateInput, tables: _Tables, metric: str, summary: MetricSumma
 
 
 def _compared(gate: GateInput, tables: _Tables, metric: str) -> dict[str, Any]:
-    assert tables.base is not None and tables.pairing is not None
+    assert tables.base is not None and tables.pairing is not None and gate.base is not None
+    if metric in gate.base.info.skipped:
+        return {"no_baseline": "skipped-at-base"}
+    differ = scorer_change(gate.head.info, gate.base.info, metric)
+    if differ is not None:
+        return {"no_baseline": "scorer-changed", "scorer_change": differ}
     if metric not in tables.base_metrics:
         return {"no_baseline": "not-at-base"}
     spec = gate.scenario.metrics[metric]
@@ -384,8 +421,9 @@ def _reliability(gate: GateInput, policy: GatePolicy) -> ReliabilityResult:
         for s in unscored
         for m, reason in sorted(s.unscored.items())
     ]
+    scored = [m for m in gate.scenario.quality_metrics if m not in gate.head.info.skipped]
     return ReliabilityResult(
-        judgements=len(gate.head.scores) * len(gate.scenario.quality_metrics),
+        judgements=len(gate.head.scores) * len(scored),
         unscored=len(items),
         max_unscored=policy.max_unscored,
         calls=gate.head.info.reliability,

@@ -13,12 +13,13 @@ Status = Literal["pass", "warn", "fail"]
 GateStatus = Literal["pass", "warn", "pending", "fail"]
 """The overall status: the worst part's, or `pending` while a required approval is missing
 (worse than warn, better than fail; `governance.on_pending` says whether it fails the check)."""
-Verdict = Literal["improved", "unchanged", "regressed", "inconclusive", "no-baseline"]
-NoBaseline = Literal["no-results", "no-pairs", "not-at-base"]
+Verdict = Literal["improved", "unchanged", "regressed", "inconclusive", "no-baseline", "skipped"]
+NoBaseline = Literal["no-results", "no-pairs", "not-at-base", "scorer-changed", "skipped-at-base"]
 """Why a metric has nothing to compare with: the base commit has no results, no sample id is
-in both, or the base results lack the metric (new or renamed)."""
+in both, the base results lack the metric (new or renamed), its scorer changed since the base,
+or the base run skipped it."""
 ReasonKind = Literal[
-    "threshold", "regression", "inconclusive", "no-baseline", "min-samples", "unscored", "approval"
+    "threshold", "regression", "inconclusive", "no-baseline", "min-samples", "unscored", "skipped", "approval"
 ]
 ObservationKind = Literal[
     "regressed",
@@ -107,6 +108,15 @@ class Latency(_Out):
     """95th percentile."""
 
 
+class ScorerChange(_Out):
+    """Which scorer produced a metric's values at each commit, when they differ."""
+
+    base: str = Field(max_length=200)
+    """The base commit's scorer: type, version and configuration digest."""
+    head: str = Field(max_length=200)
+    """Head's scorer, likewise."""
+
+
 class MetricResult(_Out):
     """One metric: value, thresholds, and change against the base.
 
@@ -144,6 +154,10 @@ class MetricResult(_Out):
     """Inconclusive only: about how many paired samples would make the verdict decisive."""
     no_baseline: NoBaseline | None = None
     """Why there is nothing to compare with, when there is not."""
+    scorer_change: ScorerChange | None = None
+    """`scorer-changed` only: the scorer at the base and at head."""
+    skipped: str | None = Field(default=None, max_length=300)
+    """Why the run has no values for this metric (verdict `skipped`, status from `gate.on_skipped`)."""
     verdict: Verdict = "no-baseline"
     """Change against the base."""
     status: Status = "pass"
@@ -369,6 +383,8 @@ class Policy(_Out):
     """Contribution of an `inconclusive` metric."""
     on_missing_baseline: OnOutcome
     """Contribution of a `no-baseline` metric."""
+    on_skipped: OnOutcome = "warn"
+    """Contribution of a `skipped` metric."""
     min_samples: int = Field(ge=1)
     """A metric with fewer values (but some) fails."""
     max_unscored: float = Field(ge=0, le=1)

@@ -141,8 +141,14 @@ def _plain(node: Any) -> Any:
     return node
 
 
+def problems_at(path: Path, found: Sequence[tuple[Sequence[str | int], str]]) -> list[Problem]:
+    """Problems found after validation (e.g. a scorer's schema file), each at its key's line."""
+    document, _ = _parse_yaml(str(path), path.read_text(encoding="utf-8"))
+    return [Problem(str(path), line_of(document, loc), _dotted(loc), message) for loc, message in found]
+
+
 def _problem_from_error(shown: str, document: Any, error: Any) -> Problem:
-    loc = [part for part in error["loc"] if isinstance(part, (str, int))]
+    loc = _document_loc(document, [part for part in error["loc"] if isinstance(part, (str, int))])
     field = _dotted(loc) or None
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
@@ -150,6 +156,26 @@ def _problem_from_error(shown: str, document: Any, error: Any) -> Problem:
     elif error["type"] == "missing":
         message = "required key is missing"
     return Problem(shown, line_of(document, loc), field, message)
+
+
+def _document_loc(document: Any, loc: list[str | int]) -> list[str | int]:
+    """`loc` without the union tags pydantic inserts (a scorer's `type`), so it names keys of the file."""
+    kept: list[str | int] = []
+    node = document
+    for part in loc:
+        if isinstance(node, Mapping) and part not in node and isinstance(part, str):
+            if part in (node.get("type"), "plugin"):
+                continue
+        elif isinstance(node, str) and part == node:
+            continue  # the `scorer: chrf` shorthand
+        kept.append(part)
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, Sequence) and not isinstance(node, str) and isinstance(part, int):
+            node = node[part] if 0 <= part < len(node) else None
+        else:
+            node = None
+    return kept
 
 
 def line_of(document: Any, loc: Sequence[str | int]) -> int | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from benchgate import dvc, git
 from benchgate import governance as roles
 from benchgate.commands.gate import ApprovalsFor, GateOutcome, HistoryOptions, gate_scenario
-from benchgate.commands.run import run_scenario
+from benchgate.commands.run import needs_offline_only, run_scenario
 from benchgate.config import Governance
 from benchgate.errors import GitError, GitHubDenied, InputError
 from benchgate.github.api import GitHubAPI
@@ -29,6 +29,8 @@ from benchgate.results import Mode
 from benchgate.status import worst
 
 CI_DIR = ".benchgate/ci"
+OFFLINE_ONLY_ENV = "BENCHGATE_OFFLINE_ONLY"
+"""`benchgate run --offline-only` as the environment of a `dvc repro` stage sees it."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class CIOutcome:
     junit_path: Path | None = None
     comment_urls: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the run did differently from what was asked (e.g. live without an endpoint: offline only)."""
 
 
 def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcome:
@@ -74,7 +78,14 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
     history = HistoryOptions(rev=context.base_sha, label=env.get("GITHUB_BASE_REF") or None, fetch=True)
     approvals_for = _approvals_reader(context, env.get("GITHUB_TOKEN")) if context.is_pr else None
     for name in names:
-        _reproduce(project, name, options.mode, stages)
+        offline = options.mode == "live" and needs_offline_only(project, name)
+        if offline:
+            outcome.notes.append(
+                f"{name}: no LLM endpoint is configured (LLM_URL or llm.url), so this live run scores "
+                "only the metrics that need no LLM (--offline-only); the others are reported as skipped"
+            )
+            annotate("warning", f"benchgate {name}: offline only", outcome.notes[-1])
+        _reproduce(project, name, options.mode, stages, offline_only=offline)
         outcome.gates[name] = gate_scenario(
             options.params,
             name,
@@ -168,13 +179,13 @@ def _refuse_bad_inputs(project: Project, mode: Mode) -> None:
         raise InputError(problems)
 
 
-def _reproduce(project: Project, name: str, mode: Mode, stages: set[str]) -> None:
+def _reproduce(project: Project, name: str, mode: Mode, stages: set[str], *, offline_only: bool) -> None:
     """`dvc repro` of the scenario's stage when dvc.yaml defines it; otherwise run it here."""
     stage = dvc.stage_name(name, mode)
     if stage in stages:
-        dvc.repro(project.root, stage)
+        dvc.repro(project.root, stage, env={OFFLINE_ONLY_ENV: "1"} if offline_only else None)
         return
-    run_scenario(project.params_path, name, mode)
+    run_scenario(project.params_path, name, mode, offline_only=offline_only)
 
 
 def _write_combined(project: Project, outcome: CIOutcome) -> None:

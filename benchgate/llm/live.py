@@ -30,10 +30,17 @@ class LivePlan:
     generator_url: str | None
     template: str
     prompt_path: str
+    metrics: tuple[str, ...] | None = None
+    """Metrics to judge; default: every metric whose scorer is the judge."""
+
+    @property
+    def judged(self) -> list[str]:
+        """The metrics the LLM judge scores, in params order."""
+        return list(self.scenario.judge_metrics if self.metrics is None else self.metrics)
 
     def calls(self, samples: int) -> int:
         """Calls a run of `samples` makes when every reply is readable."""
-        per_sample = len(self.scenario.quality_metrics) * self.judge.samples + (1 if self.generator else 0)
+        per_sample = len(self.judged) * self.judge.samples + (1 if self.generator else 0)
         return samples * per_sample
 
 
@@ -81,7 +88,7 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
     if plan.generator is not None and plan.generator_url is not None:
         generated, latency = await _generate(run, plan.generator, plan.generator_url, sample)
         output = generated
-    metrics = plan.scenario.quality_metrics
+    metrics = plan.judged
     if not output or not output.strip():
         run.progress.advance(len(metrics) * plan.judge.samples)
         unscored = dict.fromkeys(metrics, NO_OUTPUT)

@@ -17,6 +17,7 @@ VERDICT: dict[Verdict, str] = {
     "regressed": "▼ regressed",
     "inconclusive": "? inconclusive",
     "no-baseline": "— no baseline",
+    "skipped": "⏭ skipped",
 }
 APPROVAL: dict[ApprovalState, str] = {
     "approved": "✅ approved",
@@ -24,6 +25,8 @@ APPROVAL: dict[ApprovalState, str] = {
     "pending": "⏳ pending",
     "unverified": "❔ cannot verify",
 }
+UNPAIRED = {"scorer-changed": "scorer changed", "skipped-at-base": "skipped at base"}
+"""Causes of a metric's own no-baseline worth naming in its table cell."""
 
 
 def details(summary: str, body: str) -> str:

@@ -10,7 +10,7 @@ from benchgate import formatting as fmt
 from benchgate import neutralise as safe
 from benchgate.outcome import GateResult, MetricResult
 from benchgate.report import context, details, governance, trend
-from benchgate.report.labels import ICON, STATUS, VERDICT
+from benchgate.report.labels import ICON, STATUS, UNPAIRED, VERDICT
 from benchgate.results import Mode
 
 COMMENT_LIMIT = 65_536
@@ -157,6 +157,8 @@ def _results(r: GateResult) -> str:
         if m.delta_ci is not None:
             delta += f" [{fmt.signed(name, m.delta_ci[0])}, {fmt.signed(name, m.delta_ci[1])}]"
         verdict = VERDICT[m.verdict]
+        if m.no_baseline in UNPAIRED:
+            verdict += f" ({UNPAIRED[m.no_baseline]})"
         if m.p_value is not None and m.verdict in ("improved", "regressed"):
             verdict += f" (p {fmt.p_value(m.p_value)})"
         cells += [fmt.value(name, m.base_value), delta, verdict, _threshold(m), STATUS[m.status]]
@@ -175,6 +177,8 @@ def _mode_label(mode: Mode) -> str:
 
 
 def _value_cell(name: str, m: MetricResult) -> str:
+    if m.skipped is not None:
+        return "— (skipped)"
     value = fmt.value(name, m.value)
     if m.ci is not None:
         value += f" [{fmt.value(name, m.ci[0])}, {fmt.value(name, m.ci[1])}]"
