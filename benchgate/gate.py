@@ -353,7 +353,7 @@ def _compared(gate: GateInput, tables: _Tables, metric: str) -> dict[str, Any]:
         "base_value": _round(found.base_value),
         "n_paired": found.n_paired,
         "no_baseline": no_baseline,
-        "settle_n": getattr(found, "settle_n", None),
+        "settle_n": found.settle_n,
     }
     change = found.change
     if change is not None:

@@ -184,7 +184,7 @@ def test_a_metric_the_base_lacks_is_no_baseline() -> None:
 
 def test_inconclusive_follows_on_inconclusive() -> None:
     base = uniform(0.9)
-    moves = {0: -0.1, 1: -0.1, 2: -0.1, 3: 0.1, 4: 0.1}  # a net drop too noisy to call
+    moves = {0: -0.3, 1: -0.2, 2: -0.2, 3: 0.1, 4: 0.1}  # a net drop too noisy to call
     head = {k: v + moves.get(i, 0.0) for i, (k, v) in enumerate(base.items())}
     quiet = gate(run(head), run(base))
     assert quiet.metrics["coverage"].verdict == "inconclusive"

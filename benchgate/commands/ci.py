@@ -44,6 +44,8 @@ class CIOptions:
     fail_on_warn: bool | None = None
     comment: bool = True
     comment_author: str | None = None
+    run: bool = True
+    """False gates the results already in the work tree (e.g. shards merged by `benchgate merge`)."""
 
 
 @dataclass
@@ -73,19 +75,20 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
         project.scenario(name)
     outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
     stages = dvc.list_stages(project.root) if dvc.has_pipeline(project.root) else set()
-    if stages:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
+    if stages and options.run:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
         _refuse_bad_inputs(project, options.mode)
     history = HistoryOptions(rev=context.base_sha, label=env.get("GITHUB_BASE_REF") or None, fetch=True)
     approvals_for = _approvals_reader(context, env.get("GITHUB_TOKEN")) if context.is_pr else None
     for name in names:
-        offline = options.mode == "live" and needs_offline_only(project, name)
+        offline = options.run and options.mode == "live" and needs_offline_only(project, name)
         if offline:
             outcome.notes.append(
                 f"{name}: no LLM endpoint is configured (LLM_URL or llm.url), so this live run scores "
                 "only the metrics that need no LLM (--offline-only); the others are reported as skipped"
             )
             annotate("warning", f"benchgate {name}: offline only", outcome.notes[-1])
-        _reproduce(project, name, options.mode, stages, offline_only=offline)
+        if options.run:
+            _reproduce(project, name, options.mode, stages, offline_only=offline)
         outcome.gates[name] = gate_scenario(
             options.params,
             name,

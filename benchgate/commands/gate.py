@@ -22,7 +22,7 @@ from benchgate.report import render
 from benchgate.report.html import render_html
 from benchgate.report.junit import render_junit
 from benchgate.results import FileRef, Mode, RunFiles
-from benchgate.results_store import METRICS, read_run
+from benchgate.results_store import METRICS, RUN_INFO, SCORES, read_run
 from benchgate.review_rows import gather_rows
 
 REPORTS = ".benchgate/reports"
@@ -250,4 +250,6 @@ def _head_ref(root: Path, results_dir: str) -> HeadRef:
     if top is None:
         return HeadRef(sha=None)
     sha = git.resolve("HEAD", top)
-    return HeadRef(sha=sha, dirty=sha is not None and git.differs_from_head([results_dir], root))
+    # The files the gate reads, not the whole directory: shard results beside them do not count.
+    files = [f"{results_dir}/{name}" for name in (SCORES, METRICS, RUN_INFO)]
+    return HeadRef(sha=sha, dirty=sha is not None and git.differs_from_head(files, root))
