@@ -225,7 +225,7 @@ def gate(
 
     Reads the base commit's committed results straight from git (no DVC cache or
     remote needed), pairs samples by id and tests every metric's change with a
-    seeded paired bootstrap. Writes gate.json, report.md and report.html (every sample,
+    seeded paired test. Writes gate.json, report.md and report.html (every sample,
     head beside base, with a word diff); exits 1 when the gate fails.
     """
     from benchgate.commands.gate import gate_scenario
