@@ -106,9 +106,10 @@ class LLMSettings(_Strict):
     """How live mode talks to OpenAI-compatible endpoints."""
 
     url: str | None = None
-    """Default endpoint (`http://host:port` or `.../v1`); the LLM_URL variable wins."""
+    """Default endpoint (`http://host:port`, `.../v1` or the full chat path; a query string is sent
+    last and never shown); the LLM_URL variable wins."""
     timeout_s: float = Field(default=120.0, gt=0)
-    """Per-request timeout."""
+    """Per-request timeout: the whole answer must arrive within it (connecting takes at most 10 s more)."""
     concurrency: int = Field(default=8, ge=1, le=1024)
     """Requests in flight at the start; adapts to the endpoint from there."""
     max_concurrency: int = Field(default=64, ge=1, le=1024)
@@ -116,7 +117,8 @@ class LLMSettings(_Strict):
     max_attempts: int = Field(default=8, ge=1, le=50)
     """Attempts per call for transient failures (429, 5xx, timeouts, dropped connections)."""
     max_retry_s: float = Field(default=120.0, gt=0)
-    """Longest a single call may spend retrying."""
+    """Longest a single call may take, counted from its first attempt: no wait ends and no retry
+    starts after it, and a server asking to wait longer than is left ends the call at once."""
     prices: dict[str, Price] = Field(default_factory=dict)
     """Model -> price, for cost estimates."""
 
