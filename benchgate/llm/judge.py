@@ -210,11 +210,15 @@ async def judge_once(
     problem, reply_text = "no reply", ""
     turns: list[tuple[str, str]] = []
     for asked in range(2):
+        sent: dict[str, list[dict[str, str]]] = {}
 
-        def ask(mode: str, turns: list[tuple[str, str]] = turns) -> Awaitable[Reply]:
+        def ask(
+            mode: str, turns: list[tuple[str, str]] = turns, sent: dict[str, list[dict[str, str]]] = sent
+        ) -> Awaitable[Reply]:
+            sent[mode] = question.messages(style_of(mode), turns)
             payload: dict[str, Any] = {
                 "model": spec.model,
-                "messages": question.messages(style_of(mode), turns),
+                "messages": sent[mode],
                 "temperature": spec.temperature,
                 "max_tokens": spec.max_tokens,
             }
@@ -227,7 +231,7 @@ async def judge_once(
 
         mode, reply = await negotiator.send(f"{endpoint.identity}|{spec.model}", ask)
         reply_text, style = reply.content, style_of(mode)
-        prompt = "\n".join(m["content"] for m in question.messages(style, turns) if m["role"] != "assistant")
+        prompt = "\n".join(m["content"] for m in sent[mode] if m["role"] != "assistant")
         if style == "text":
             parsed = parse_score_line(reply_text, prompt=prompt)
         else:

@@ -1,13 +1,16 @@
 """Adaptive concurrency: find how many requests an endpoint serves at once, and stay just below.
 
-Slow start doubles the limit each round trip until the endpoint first pushes back. A ceiling
-is only believed when several 429s agree: AGREEMENT of them within one round of answers (about
-two limits' worth), at their median load at send time. A lone 429 (a rate limit that has
-nothing to do with concurrency, or a straggler sent while little was in flight) only shrinks
-the limit gently, as a 503 does. The limit settles one below the ceiling and probes one above
-it every so many successes: a failed probe doubles that interval once, however many 429s the
-failure brings, up to MAX_PROBE_AFTER; a probe that holds raises the ceiling and resets the
-interval. So one burst of 429s never stops probing for good.
+Slow start doubles the limit each round trip until the endpoint first pushes back. Loads are
+counted when a request is sent. A 429 for a request sent near the top of the window (at least
+NEAR_TOP of the limit in flight) marks a ceiling at that load. One sent far below it is a
+straggler (a rate limit that has nothing to do with concurrency, or a request sent while
+little else was in flight) and only shrinks the limit gently, as a 503 does, unless AGREEMENT
+of them arrive within one round of answers (about two limits' worth): then the capacity did
+drop, and the ceiling is the lowest of their loads, leaving out one far below the others.
+The limit settles one below the ceiling and probes one above it every so many successes: a
+failed probe doubles that interval once, however many 429s the failure brings, up to
+MAX_PROBE_AFTER; a probe that holds raises the ceiling and resets the interval. So one burst
+of 429s never stops probing for good.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ FIRST_PROBE_AFTER = 50
 """Successes at the settled limit before trying one more request in flight."""
 MAX_PROBE_AFTER = 16 * FIRST_PROBE_AFTER
 """The longest interval between probes, however often they failed."""
+NEAR_TOP = 0.75
+"""A 429 for a request sent with at least this share of the limit in flight is about our own load."""
 AGREEMENT = 3
-"""429s within one round of answers that together mark a ceiling."""
+"""429s far below the limit, within one round of answers, that together mark a ceiling."""
 
 
 class AdaptiveLimiter:
@@ -106,15 +111,22 @@ class AdaptiveLimiter:
                 self.limit = max(1.0, self.ceiling - 1.0)
                 self._since_change = 0
             return
+        if in_flight_then >= NEAR_TOP * self.limit:
+            self._settle(in_flight_then)  # our own load, at the top of the window, was too much
+            return
         self._rejections.append((self._answers, in_flight_then))
         window = max(8, 2 * int(self.limit))
         agreeing = sorted(load for seen, load in self._rejections if self._answers - seen < window)
         if len(agreeing) < AGREEMENT:
-            self.faltered()
+            self.faltered()  # far below the window: perhaps a straggler, perhaps less capacity
             return
-        median = max(1, agreeing[len(agreeing) // 2])
-        self.ceiling = median if self.ceiling is None else min(self.ceiling, median)
-        self.limit = max(1.0, self.ceiling - 1.0)  # the provisional shrinks of lone 429s are over
+        median = agreeing[len(agreeing) // 2]
+        self._settle(min(load for load in agreeing if 2 * load >= median))  # one far below: a straggler
+
+    def _settle(self, ceiling: int) -> None:
+        """The endpoint refuses `ceiling` requests at once: stay one below."""
+        self.ceiling = max(1, ceiling if self.ceiling is None else min(self.ceiling, ceiling))
+        self.limit = max(1.0, self.ceiling - 1.0)
         self._rejections.clear()
         self._since_change = 0
         self._probing = False

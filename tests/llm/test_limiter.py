@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from benchgate.llm.limiter import AGREEMENT, FIRST_PROBE_AFTER, MAX_PROBE_AFTER, AdaptiveLimiter
+from benchgate.llm.limiter import FIRST_PROBE_AFTER, MAX_PROBE_AFTER, AdaptiveLimiter
 
 
 def test_slow_start_grows_one_per_success_up_to_the_cap() -> None:
@@ -14,22 +14,34 @@ def test_slow_start_grows_one_per_success_up_to_the_cap() -> None:
 
 
 def settled(ceiling: int) -> AdaptiveLimiter:
-    """A limiter that met AGREEMENT 429s at `ceiling` requests in flight."""
+    """A limiter whose window of `ceiling` drew a burst of 429s."""
     limiter = AdaptiveLimiter(ceiling, 64)
-    for _ in range(AGREEMENT):
+    for _ in range(5):
         limiter.overloaded(in_flight_then=ceiling)
     assert (limiter.ceiling, limiter.limit) == (ceiling, ceiling - 1)
     return limiter
 
 
-def test_a_ceiling_is_set_by_agreeing_429s_just_below_their_median_load() -> None:
+def test_a_429_near_the_top_of_the_window_sets_the_ceiling_at_once() -> None:
     limiter = AdaptiveLimiter(8, 64)
     limiter.overloaded(in_flight_then=9)
-    assert limiter.ceiling is None, "one 429 is not a ceiling"
-    assert limiter.limit == 8 * 0.9
-    limiter.overloaded(in_flight_then=11)
-    limiter.overloaded(in_flight_then=10)
-    assert (limiter.ceiling, limiter.limit) == (10, 9)
+    assert (limiter.ceiling, limiter.limit) == (9, 8)
+
+
+def test_429s_far_below_the_window_set_a_ceiling_only_when_several_agree() -> None:
+    limiter = AdaptiveLimiter(40, 64)
+    limiter.overloaded(in_flight_then=20)
+    assert (limiter.ceiling, limiter.limit) == (None, 36), "one is only a hint"
+    limiter.overloaded(in_flight_then=22)
+    limiter.overloaded(in_flight_then=21)
+    assert (limiter.ceiling, limiter.limit) == (20, 19)
+
+
+def test_a_straggler_among_agreeing_429s_is_left_out() -> None:
+    limiter = AdaptiveLimiter(40, 64)
+    for load in (21, 2, 23):
+        limiter.overloaded(in_flight_then=load)
+    assert (limiter.ceiling, limiter.limit) == (21, 20)
 
 
 def test_a_lone_straggler_429_does_not_set_the_ceiling() -> None:
