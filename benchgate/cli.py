@@ -9,12 +9,12 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from benchgate import __version__, console
-from benchgate.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, BenchgateError
+from benchgate.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, BenchgateError
 
 if TYPE_CHECKING:
     from benchgate.results import Mode
@@ -46,7 +46,8 @@ def cli() -> None:
     `benchgate gate --base main` to compare with thresholds and the base commit.
 
     Exit codes: 0 gate passed (or warned without fail-on-warn), 1 gate failed,
-    2 usage, config or data error, 3 infrastructure error (git, LLM, GitHub).
+    2 usage, config or data error, 3 infrastructure error (git, LLM, GitHub),
+    4 unexpected error (a bug; the traceback is in .benchgate/logs/).
     """
 
 
@@ -75,6 +76,18 @@ def cli() -> None:
     help="Live mode: response cache file [default: .benchgate/cache.sqlite].",
 )
 @click.option("--no-cache", is_flag=True, help="Live mode: neither read nor fill the response cache.")
+@click.option(
+    "--allow-missing",
+    is_flag=True,
+    help="Dry-run: leave samples without a stored output or rating unscored instead of refusing them.",
+)
+@click.option(
+    "--offline-only",
+    is_flag=True,
+    envvar="BENCHGATE_OFFLINE_ONLY",
+    help="Live mode: make no LLM calls; metrics whose scorer needs one are skipped (and recorded as "
+    "such), the rest are scored. `benchgate ci` sets it when no endpoint is configured.",
+)
 def run(
     params: Path,
     scenario: str | None,
@@ -83,18 +96,30 @@ def run(
     limit: int | None,
     cache_path: Path | None,
     no_cache: bool,
+    allow_missing: bool,
+    offline_only: bool,
 ) -> int:
-    """Judge a scenario and write scores.jsonl, metrics.json and run.json.
+    """Score a scenario and write scores.jsonl, metrics.json and run.json.
 
-    This is the command each dvc.yaml stage runs. Live mode reads the endpoint from
-    LLM_URL (or llm.url in params.yaml) and an optional key from LLM_API_KEY; every
-    response is cached, so a second identical run makes no requests and a killed run
-    resumes where it stopped.
+    This is the command each dvc.yaml stage runs. Every metric's scorer runs: the judge
+    (stored ground truth in dry-run, the LLM in live mode) or a deterministic or python
+    scorer (both modes, no network). Live mode reads the endpoint from LLM_URL (or llm.url
+    in params.yaml) and an optional key from LLM_API_KEY; every response is cached, so a
+    second identical run makes no requests and a killed run resumes where it stopped.
     """
     from benchgate.commands.run import LiveOptions, run_scenario
 
     live = LiveOptions(cache=cache_path, use_cache=not no_cache)
-    outcome = run_scenario(params, scenario, mode, out=out, limit=limit, live=live)
+    outcome = run_scenario(
+        params,
+        scenario,
+        mode,
+        out=out,
+        limit=limit,
+        live=live,
+        allow_missing=allow_missing,
+        offline_only=offline_only,
+    )
     console.print_run(outcome)
     return EXIT_OK
 
@@ -124,7 +149,13 @@ def run(
     "--report",
     "report_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Where to write the Markdown report [default: next to gate.json].",
+    help="Where to write the Markdown report [default: next to gate.json]; report.html goes beside it.",
+)
+@click.option(
+    "--junit",
+    "junit_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write JUnit XML here (a test case per metric, for CI test views).",
 )
 def gate(
     params: Path,
@@ -134,13 +165,14 @@ def gate(
     fail_on_warn: bool | None,
     json_path: Path | None,
     report_path: Path | None,
+    junit_path: Path | None,
 ) -> int:
     """Check a scenario's results against its thresholds and the base commit.
 
     Reads the base commit's committed results straight from git (no DVC cache or
     remote needed), pairs samples by id and tests every metric's change with a
-    seeded paired bootstrap. Writes gate.json and report.md; exits 1 when the gate
-    fails.
+    seeded paired bootstrap. Writes gate.json, report.md and report.html (every sample,
+    head beside base, with a word diff); exits 1 when the gate fails.
     """
     from benchgate.commands.gate import gate_scenario
 
@@ -152,6 +184,7 @@ def gate(
         fail_on_warn=fail_on_warn,
         json_path=json_path,
         report_path=report_path,
+        junit_path=junit_path,
     )
     console.print_gate(outcome)
     return EXIT_GATE_FAILED if outcome.result.failed else EXIT_OK
@@ -159,15 +192,19 @@ def gate(
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
-def validate(paths: tuple[Path, ...]) -> int:
+@click.option(
+    "--allow-missing", is_flag=True, help="Do not require what a dry-run reads (stored outputs, ratings)."
+)
+def validate(paths: tuple[Path, ...], allow_missing: bool) -> int:
     """Check params files and datasets; list every problem with file and line.
 
     PATHS are params files (*.yaml) and datasets (*.jsonl); default: params.yaml and
-    every dataset it names. Exits 2 when anything is wrong.
+    every dataset it names. A dataset given alone is checked against ./params.yaml when
+    there is one. Exits 2 when anything is wrong.
     """
     from benchgate.commands.validate import validate as check
 
-    validation = check(list(paths) or [Path("params.yaml")])
+    validation = check(list(paths) or [Path("params.yaml")], complete=not allow_missing)
     for problem in validation.problems:
         click.echo(str(problem), err=True)
     count = len(validation.problems)
@@ -237,9 +274,10 @@ def ci(
     Reads GITHUB_EVENT_PATH and GITHUB_* for the pull request and its base (fetched into
     shallow clones), runs the stages (`dvc repro` when dvc.yaml defines them), gates
     against the base, appends the report to $GITHUB_STEP_SUMMARY, sets $GITHUB_OUTPUT
-    (status, report-path, gate-json, comment-url), annotates failing and warning metrics,
-    and upserts one sticky comment per scenario on the PR. Without permission to comment
-    it warns and keeps the gate's exit code. Outside GitHub Actions it runs and gates only.
+    (status, report-path, gate-json, junit-path, report-html, comment-url), annotates failing
+    and warning metrics, and upserts one sticky comment per scenario on the PR. Without
+    permission to comment it warns and keeps the gate's exit code. Outside GitHub Actions it
+    runs and gates only.
     """
     from benchgate.commands.ci import CIOptions, run_ci
 
@@ -254,6 +292,8 @@ def ci(
         comment_author=comment_author,
     )
     outcome = run_ci(options)
+    for note in outcome.notes:
+        click.echo(f"benchgate ci: {note}")
     for gate in outcome.gates.values():
         console.print_gate(gate)
     for url in outcome.comment_urls.values():
@@ -293,6 +333,36 @@ def publish(gate_json: Path, pr: int, expect_head_sha: str | None, comment_autho
     return EXIT_OK
 
 
+@cli.command()
+@click.argument("subject", type=click.Choice(["params", "dataset"]), default="params")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["json", "markdown"]),
+    default="json",
+    show_default=True,
+    help="json: a JSON Schema (draft 2020-12); markdown: the reference page of every key.",
+)
+def schema(subject: Literal["params", "dataset"], form: Literal["json", "markdown"]) -> int:
+    """Print the JSON Schema of params.yaml (or of one dataset line) for editors and checkers.
+
+    Save it and name it on params.yaml's first line for completion and checking in an editor
+    with a YAML language server:
+
+    \b
+        benchgate schema > params.schema.json
+        # yaml-language-server: $schema=params.schema.json
+
+    SUBJECT is `params` (default) or `dataset`. `--format markdown` prints the reference of
+    the installed version (docs/params.md, docs/dataset.md). Cross-field rules are checked by
+    `benchgate validate`, with the line of each problem.
+    """
+    from benchgate.commands.schema import print_schema
+
+    print_schema(subject, form)
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: the one place where errors become messages and exit codes."""
     # Datasets load as hundreds of thousands of small objects; default GC thresholds
@@ -309,4 +379,10 @@ def main(argv: list[str] | None = None) -> None:
     except BenchgateError as exc:
         click.echo(f"benchgate: error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: say so in one line, keep the traceback, never exit 1
+        from benchgate import crash
+
+        log = crash.write_log(exc)
+        click.echo(f"benchgate: unexpected error ({crash.summary(exc)}); details in {log}", err=True)
+        sys.exit(EXIT_INTERNAL)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

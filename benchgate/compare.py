@@ -9,8 +9,11 @@ from numpy.typing import NDArray
 
 from benchgate.config import MetricSpec
 from benchgate.metrics import ScoreTable
-from benchgate.outcome import SampleChange, Verdict
+from benchgate.outcome import SampleChange, ScorerChange, Verdict
+from benchgate.results import RunInfo, ScorerInfo
 from benchgate.stats import Change, aggregate, paired_change
+
+LEGACY_JUDGE = "judge (recorded before scorers were)"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,26 @@ def pair(head: ScoreTable, base: ScoreTable) -> Pairing:
     )
 
 
+def scorer_change(head: RunInfo, base: RunInfo, metric: str) -> ScorerChange | None:
+    """The scorers at base and head when they differ, so their values must not be paired.
+
+    Results written before scorers were recorded have no `scorers`: they came from the judge.
+    """
+    now, then = head.scorers.get(metric), base.scorers.get(metric)
+    if now is not None and then is not None:
+        return None if now.same_as(then) else ScorerChange(base=_label(then), head=_label(now))
+    kinds = (then.type if then else "judge", now.type if now else "judge")
+    if kinds[0] == kinds[1]:
+        return None
+    return ScorerChange(
+        base=_label(then) if then else LEGACY_JUDGE, head=_label(now) if now else LEGACY_JUDGE
+    )
+
+
+def _label(info: ScorerInfo) -> str:
+    return f"{info.type} (version {info.version}, config {info.config_sha256[:8]})"[:200]
+
+
 def compare_metric(
     head: ScoreTable,
     base: ScoreTable,
@@ -70,6 +93,8 @@ def compare_metric(
     head_column = head.columns[metric][pairing.head_rows]
     base_column = base.columns[metric][pairing.base_rows]
     both = ~(np.isnan(head_column) | np.isnan(base_column))
+    if not both.any():
+        return MetricChange(base_value, None, 0, "no-baseline")
     if int(both.sum()) < 2:
         return MetricChange(base_value, None, int(both.sum()), "inconclusive")
     change = paired_change(head_column[both], base_column[both], spec.aggregate, alpha, key)
@@ -79,9 +104,14 @@ def compare_metric(
 
 def verdict(change: Change, max_drop: float, lower_is_better: bool) -> Verdict:
     """The design's rule, applied to the change oriented so that positive means better."""
+    return classify(change.delta, change.low, change.high, max_drop, lower_is_better)
+
+
+def classify(delta: float, low: float, high: float, max_drop: float, lower_is_better: bool) -> Verdict:
+    """`verdict` from plain numbers, as stored in gate.json (so a read-back result is re-derived)."""
     sign = -1.0 if lower_is_better else 1.0
-    delta = sign * change.delta
-    low, high = sorted((sign * change.low, sign * change.high))
+    delta = sign * delta
+    low, high = sorted((sign * low, sign * high))
     if high < 0 and delta < -max_drop:
         return "regressed"
     if low > 0 and delta > max_drop:
@@ -97,8 +127,13 @@ def worst_samples(
     pairing: Pairing,
     metrics: list[str],
     limit: int = 10,
+    *,
+    lower_is_better: frozenset[str] = frozenset(),
 ) -> list[SampleChange]:
-    """Paired samples whose judged scores fell the most in total, worst first (ties by id)."""
+    """Paired samples whose scores got worse the most in total, worst first (ties by id).
+
+    A rise counts as worse for metrics in `lower_is_better`; the deltas shown stay head - base.
+    """
     if not metrics or pairing.paired == 0:
         return []
     deltas = np.stack(
@@ -107,7 +142,9 @@ def worst_samples(
             for m in metrics
         ]
     )
-    loss = np.where(np.isnan(deltas) | (deltas > 0), 0.0, deltas).sum(axis=0)
+    signs = np.array([-1.0 if m in lower_is_better else 1.0 for m in metrics])[:, np.newaxis]
+    better = deltas * signs
+    loss = np.where(np.isnan(better) | (better > 0), 0.0, better).sum(axis=0)
     order = np.argsort(loss, kind="stable")[:limit]  # rows are in id order already
     worst = []
     for column in order:

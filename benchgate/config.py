@@ -1,45 +1,92 @@
 """The params.yaml contract: scenarios, metric thresholds, regression and gate policy.
 
-Pure models; `params_file` reads them from disk with line numbers for every error.
+Pure models; `params_file` reads them from disk with line numbers for every error. Checks
+that span several fields return located problems (`Params.problems`) instead of raising, so
+that each one can name the line of the key at fault.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Callable, Iterator
+from pathlib import PurePosixPath
+from typing import Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
+
+from benchgate.scorers.specs import JudgeScorer, ScorerSpec
 
 LATENCY_METRIC = "latency_s"
 """The one metric read from each sample's `latency_s` instead of being judged."""
 
 Direction = Literal["higher", "lower"]
+OnOutcome = Literal["fail", "warn", "ignore"]
+"""What a gate outcome contributes to the overall status (`ignore` contributes nothing)."""
 Aggregate = Literal["mean", "p50", "p95"]
+Located = tuple[tuple[str | int, ...], str]
+"""A problem as (path of keys in params.yaml, message)."""
 PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 """Scenario and metric names: safe in paths, DVC stage names, Markdown and the comment marker."""
 
 
+def _plain_names(*fields: str) -> Callable[[JsonDict], None]:
+    """A JSON Schema hint for editors: these maps' keys are plain names (`problems` checks them)."""
+
+    def hint(schema: JsonDict) -> None:
+        properties = cast("JsonDict", schema["properties"])
+        for field in fields:
+            cast("JsonDict", properties[field])["propertyNames"] = {"pattern": PLAIN_NAME.pattern}
+
+    return hint
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    """Base of the params models: unknown keys, loose types and NaN are errors, and the docstring
+    under each field is its description in `benchgate schema` and docs/params.md."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, frozen=True, use_attribute_docstrings=True
+    )
+
+
+def _scorer_shorthand(schema: JsonDict) -> None:
+    """A JSON Schema hint: `scorer: chrf` is short for `scorer: {type: chrf}`."""
+    scorer = cast("JsonDict", cast("JsonDict", schema["properties"])["scorer"])
+    options = cast("list[JsonDict]", scorer["anyOf"])
+    shorthand: JsonDict = {
+        "type": "string",
+        "minLength": 1,
+        "description": "A scorer type: `chrf` is `{type: chrf}`.",
+    }
+    options.insert(1, shorthand)
 
 
 class MetricSpec(_Strict):
     """How one metric is aggregated and judged against its thresholds."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra=_scorer_shorthand)
 
     pass_: float = Field(alias="pass")
-    """Bound the aggregate must meet (>= for higher-is-better, <= for lower) to pass."""
+    """Bound the metric's aggregate must reach to pass: at least this when `direction` is `higher`,
+    at most this when `lower`. Scores lie in 0..1; `latency_s` is in seconds."""
     warn: float | None = None
-    """Looser bound: between `warn` and `pass` the metric warns; beyond it, it fails."""
+    """Looser bound than `pass`: an aggregate between the two warns, one beyond `warn` fails.
+    Without it, missing `pass` fails."""
     direction: Direction = "higher"
-    """Whether larger values are better (`higher`) or worse (`lower`, e.g. latency)."""
+    """Whether larger values are better (`higher`, as for scores) or worse (`lower`, e.g. latency)."""
     aggregate: Aggregate = "mean"
-    """How per-sample values become the metric's value."""
+    """How per-sample values become the metric's value: their mean, median (`p50`) or 95th
+    percentile (`p95`). Thresholds and the base comparison both use it."""
     max_drop: float | None = Field(default=None, ge=0)
-    """Per-metric override of the scenario's `regression.max_drop`, in the metric's unit."""
+    """This metric's own `regression.max_drop`, in its unit (score points, or seconds for
+    `latency_s`); default: the scenario's."""
     description: str | None = None
     """What the metric measures; the LLM judge's rubric is built from it."""
+    scorer: ScorerSpec | None = None
+    """How each sample gets its value: `judge` (the default), a deterministic built-in such as
+    `{type: json_schema, schema: schemas/answer.json}`, `{type: python, function: "pkg.mod:name"}`,
+    or an installed scorer's type. `latency_s` takes none: it is read from the samples."""
 
     @model_validator(mode="after")
     def _warn_is_looser_than_pass(self) -> MetricSpec:
@@ -52,30 +99,40 @@ class MetricSpec(_Strict):
         return self
 
 
+DEFAULT_SCORER = JudgeScorer()
+
+
 class RegressionPolicy(_Strict):
     """When a change against the base commit counts as a regression, and what it does."""
 
     max_drop: float = Field(default=0.02, ge=0)
-    """Smallest mean drop that matters; smaller significant changes are `unchanged`."""
+    """Smallest change of a metric's aggregate against the base commit that matters, in score
+    points (0.02 = 2 points on the 0..1 scale): a significant drop larger than this is `regressed`,
+    a change whose confidence interval lies within ±max_drop is `unchanged`."""
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
-    """Significance level; confidence intervals on deltas are at level 1 - alpha."""
-    on_regression: Literal["fail", "warn", "ignore"] = "fail"
-    """Gate status contributed by a `regressed` metric."""
-    on_missing_baseline: Literal["fail", "warn", "ignore"] = "warn"
-    """Gate status contributed when the base commit has no results to compare with."""
+    """Significance level of the paired comparison with the base commit: changes get a
+    1 - alpha confidence interval (0.05 gives 95%)."""
+    on_regression: OnOutcome = "fail"
+    """Gate status contributed by a `regressed` metric (`fail`, `warn`, or `ignore` it)."""
+    on_missing_baseline: OnOutcome = "warn"
+    """Gate status contributed by a metric with nothing to compare with: no base results, no
+    paired samples, a metric the base commit does not have (new or renamed), or one that cannot
+    be paired with the base (its scorer changed, or the base skipped it)."""
+    on_inconclusive: OnOutcome = "ignore"
+    """Gate status contributed by an `inconclusive` metric (too few samples to decide)."""
 
 
 class ModelCall(_Strict):
     """A model behind an OpenAI-compatible endpoint, and how to sample it."""
 
     model: str = Field(min_length=1)
-    """Model name as the endpoint knows it."""
+    """Model name as the endpoint knows it (sent as `model` in every request)."""
     url: str | None = None
     """Endpoint for this model; default: LLM_URL, then llm.url."""
     temperature: float = Field(default=0.0, ge=0, le=2)
-    """Sampling temperature."""
+    """Sampling temperature; 0 makes answers as repeatable as the endpoint allows."""
     max_tokens: int = Field(default=512, ge=1, le=32_768)
-    """Completion length cap."""
+    """Most tokens the model may generate per call."""
     seed: int | None = 0
     """Sampling seed sent to the endpoint (part of the cache key); null sends none."""
 
@@ -84,9 +141,10 @@ class JudgeSpec(ModelCall):
     """The LLM judge used in live mode."""
 
     samples: int = Field(default=1, ge=1, le=20)
-    """Judgements per item, averaged (k)."""
+    """How many times each (sample, metric) is judged; the scores are averaged. More than 1
+    smooths a noisy judge at that many times the calls."""
     max_tokens: int = Field(default=256, ge=16, le=32_768)
-    """Room for the JSON verdict and a short reason."""
+    """Most tokens per judgement: room for the JSON verdict and a short reason."""
 
 
 class GeneratorSpec(ModelCall):
@@ -109,31 +167,38 @@ class LLMSettings(_Strict):
     """Default endpoint (`http://host:port`, `.../v1` or the full chat path; a query string is sent
     last and never shown); the LLM_URL variable wins."""
     timeout_s: float = Field(default=120.0, gt=0)
-    """Per-request timeout: the whole answer must arrive within it (connecting takes at most 10 s more)."""
+    """Seconds to wait for one whole response (connecting may take up to 10 s more) before the
+    attempt counts as a timeout (and is retried)."""
     concurrency: int = Field(default=8, ge=1, le=1024)
-    """Requests in flight at the start; adapts to the endpoint from there."""
+    """Requests in flight at the start; from there it grows until the endpoint pushes back (429)
+    and settles just below."""
     max_concurrency: int = Field(default=64, ge=1, le=1024)
-    """Cap for adaptive concurrency."""
+    """Most requests ever in flight, however well the endpoint keeps up; at least `concurrency`."""
     max_attempts: int = Field(default=8, ge=1, le=50)
     """Attempts per call for transient failures (429, 5xx, timeouts, dropped connections)."""
     max_retry_s: float = Field(default=120.0, gt=0)
-    """Longest a single call may take, counted from its first attempt: no wait ends and no retry
-    starts after it, and a server asking to wait longer than is left ends the call at once."""
+    """Seconds a single call may take, counted from its first attempt, before it fails: no wait
+    ends and no retry starts after it, and a server asking to wait longer ends the call at once."""
     prices: dict[str, Price] = Field(default_factory=dict)
-    """Model -> price, for cost estimates."""
+    """Model name -> price, for the cost estimate in run.json and the report; unlisted models are
+    not estimated."""
 
 
 class Scenario(_Strict):
     """One benchmark: a dataset, the prompt under test, and its metrics."""
 
+    model_config = ConfigDict(json_schema_extra=_plain_names("metrics"))
+
     dataset: str = Field(min_length=1)
-    """Path of the JSONL dataset, relative to params.yaml."""
+    """Path of the dataset, one JSON sample a line (see docs/dataset.md), relative to params.yaml."""
     prompt: str = Field(min_length=1)
-    """Path of the prompt under test, relative to params.yaml."""
+    """Path of the prompt under test, relative to params.yaml; in live mode each sample's input
+    fills its `{{name}}` placeholders."""
     prompt_version: str = Field(min_length=1)
-    """Human label of the prompt, shown in the report."""
+    """Your label for this version of the prompt (e.g. `support-2025-06-v2`), shown in the report
+    and recorded in run.json."""
     model: str = Field(min_length=1)
-    """Candidate (generator) model whose outputs are judged."""
+    """Name of the candidate model whose outputs are judged, shown in the report."""
     judge: JudgeSpec | None = None
     """LLM judge for live mode; dry-run uses the stored ground truth."""
     generator: GeneratorSpec | None = None
@@ -141,20 +206,28 @@ class Scenario(_Strict):
     metrics: dict[str, MetricSpec] = Field(min_length=1)
     """Metric name -> thresholds. `latency_s` is read from samples; the rest are judged."""
     regression: RegressionPolicy = RegressionPolicy()
-    """Comparison with the base commit."""
+    """How changes against the base commit are tested, and what a regression does to the gate."""
     results: str | None = None
-    """Directory for stage outputs; default `data/results/<scenario>`."""
+    """Directory for stage outputs, relative to params.yaml and inside the repository;
+    default `data/results/<scenario>`."""
 
-    @field_validator("metrics")
-    @classmethod
-    def _metric_names_are_plain(cls, metrics: dict[str, MetricSpec]) -> dict[str, MetricSpec]:
-        for name, spec in metrics.items():
+    def problems(self) -> Iterator[Located]:
+        """Names, threshold ranges and the results path, each located at its own key."""
+        for name, spec in self.metrics.items():
             if not PLAIN_NAME.match(name):
-                raise ValueError(f"metric name {name!r} may use only letters, digits, '_', '.', '-'")
-            bounds = [b for b in (spec.pass_, spec.warn) if b is not None]
-            if name != LATENCY_METRIC and any(not 0 <= b <= 1 for b in bounds):
-                raise ValueError(f"{name}: judged scores lie in 0..1, so thresholds {bounds} cannot be met")
-        return metrics
+                yield ("metrics", name), f"metric name {name!r} may use only letters, digits, '_', '.', '-'"
+                continue
+            if name == LATENCY_METRIC:
+                if spec.scorer is not None:
+                    yield ("metrics", name, "scorer"), "read from each sample's latency_s, it takes no scorer"
+                continue
+            for key, bound in (("pass", spec.pass_), ("warn", spec.warn)):
+                if bound is not None and not 0 <= bound <= 1:
+                    yield ("metrics", name, key), f"scores lie in 0..1, so the bound {bound:g} cannot be met"
+        if self.results is not None:
+            path = PurePosixPath(self.results.replace("\\", "/"))
+            if path.is_absolute() or ".." in path.parts or self.results[1:3] == ":/":
+                yield ("results",), f"{self.results!r} must be a relative path inside the repository"
 
     def max_drop(self, metric: str) -> float:
         """The change that matters for `metric`: its own override or the scenario's."""
@@ -163,26 +236,48 @@ class Scenario(_Strict):
 
     @property
     def quality_metrics(self) -> list[str]:
-        """Judged metrics, in params order."""
+        """Scored metrics (all but `latency_s`), in params order."""
         return [name for name in self.metrics if name != LATENCY_METRIC]
+
+    def scorer(self, metric: str) -> ScorerSpec:
+        """A scored metric's scorer: its own, else the judge."""
+        return self.metrics[metric].scorer or DEFAULT_SCORER
+
+    @property
+    def judge_metrics(self) -> list[str]:
+        """Metrics scored by the judge (the LLM in live mode, ground truth in dry-run), in params order."""
+        return [name for name in self.quality_metrics if self.scorer(name).type == "judge"]
 
 
 class GatePolicy(_Strict):
     """Rules that apply to every scenario's gate."""
 
     fail_on_warn: bool = False
-    """Turn an overall `warn` into a failing exit code."""
+    """Make an overall `warn` exit 1, like a failure; `--fail-on-warn/--no-fail-on-warn` overrides it."""
     max_unscored: float = Field(default=0.05, ge=0, le=1)
-    """Largest share of unscored (sample, metric) judgements before the gate fails."""
+    """Largest share (0..1) of a scenario's (sample, metric) judgements left unscored, e.g. by
+    unreadable judge replies, before the gate fails."""
     min_samples: int = Field(default=20, ge=1)
-    """Fewest scored samples a metric needs for its verdict to count."""
+    """Fewest samples with a value a metric needs; with fewer, the gate fails."""
+    on_skipped: OnOutcome = "warn"
+    """Gate status contributed by a metric the run skipped (e.g. a judge metric when no LLM endpoint
+    is configured); a skipped metric is always shown as such, never as a pass."""
+    base: str | None = Field(default=None, min_length=1)
+    """The default branch to compare with (e.g. `trunk`, `origin/develop`) when it cannot be found
+    from CI, `origin/HEAD` or `init.defaultBranch`."""
+    policy_from: Literal["head", "base"] = "head"
+    """Whose thresholds and policy gate a change: the head's own params.yaml, or the base commit's
+    (so a pull request cannot relax its own gate). `base` set on either side wins."""
 
 
 class Params(_Strict):
     """The whole params.yaml."""
 
+    model_config = ConfigDict(json_schema_extra=_plain_names("scenarios"))
+
     scenarios: dict[str, Scenario] = Field(min_length=1)
-    """Scenario name -> definition."""
+    """Scenario name -> definition. A name (letters, digits, `_`, `.`, `-`) is what `--scenario`
+    takes and names its DVC stages and results."""
     gate: GatePolicy = GatePolicy()
     """Gate policy shared by all scenarios."""
     llm: LLMSettings = LLMSettings()
@@ -190,21 +285,24 @@ class Params(_Strict):
     live: list[str] = Field(default_factory=list)
     """Scenarios whose live stage `dvc repro` runs (dvc.yaml's `bench-live` matrix)."""
 
-    @field_validator("scenarios")
-    @classmethod
-    def _names_are_path_safe(cls, scenarios: dict[str, Scenario]) -> dict[str, Scenario]:
-        for name in scenarios:
+    def problems(self) -> list[Located]:
+        """Every cross-field problem, located at the key that causes it (empty when all is well)."""
+        found: list[Located] = []
+        for name, scenario in self.scenarios.items():
             if not PLAIN_NAME.match(name):
-                raise ValueError(f"scenario name {name!r} may use only letters, digits, '_', '.', '-'")
-        return scenarios
-
-    @model_validator(mode="after")
-    def _live_scenarios_exist_and_have_a_judge(self) -> Params:
-        for name in self.live:
+                found.append(
+                    (
+                        ("scenarios", name),
+                        f"scenario name {name!r} may use only letters, digits, '_', '.', '-'",
+                    )
+                )
+                continue
+            found += [(("scenarios", name, *loc), message) for loc, message in scenario.problems()]
+        for index, name in enumerate(self.live):
             if name not in self.scenarios:
-                raise ValueError(f"live: no scenario {name!r}")
-            if self.scenarios[name].judge is None:
-                raise ValueError(f"live: scenario {name!r} has no judge")
+                found.append((("live", index), f"no scenario {name!r}"))
+            elif self.scenarios[name].judge is None and self.scenarios[name].judge_metrics:
+                found.append((("live", index), f"scenario {name!r} has judge metrics but no `judge:`"))
         if self.llm.max_concurrency < self.llm.concurrency:
-            raise ValueError("llm.max_concurrency must be >= llm.concurrency")
-        return self
+            found.append((("llm", "max_concurrency"), "must be >= llm.concurrency"))
+        return found

@@ -17,6 +17,9 @@ def print_run(outcome: RunOutcome) -> None:
 
     click.echo(f"{outcome.scenario} ({outcome.mode}): {outcome.samples} samples -> {outcome.directory}")
     for name, summary in outcome.summaries.items():
+        if summary.skipped is not None:
+            click.echo(f"  {name:<16} skipped: {summary.skipped}")
+            continue
         interval = ""
         if summary.ci_low is not None and summary.ci_high is not None:
             interval = f" [{fmt.value(name, summary.ci_low)}, {fmt.value(name, summary.ci_high)}]"
@@ -40,6 +43,10 @@ def print_gate(outcome: GateOutcome) -> None:
     verdict = "fails" if result.failed else "passes"
     click.echo(f"{result.status.upper()}: {result.scenario} ({result.mode}) vs {base}; the gate {verdict}")
     for reason in result.reasons:
-        click.echo(f"  - {reason}")
+        click.echo(f"  - {reason.message}")
     click.echo(f"report: {outcome.report_path}")
+    if outcome.html_path is not None:
+        click.echo(f"html: {outcome.html_path}")
+    if outcome.junit_path is not None:
+        click.echo(f"junit: {outcome.junit_path}")
     click.echo(f"gate.json: {outcome.json_path}")

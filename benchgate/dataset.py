@@ -2,36 +2,55 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.config import JsonDict
 
 from benchgate.errors import InputError, Problem
 
 Rating = Annotated[float, Field(ge=0, le=1)]
 
 
+def _object_or_string_input(schema: JsonDict) -> None:
+    """`input` in the JSON Schema as its validator checks it (typed `Any` for a one-line error)."""
+    cast("JsonDict", cast("JsonDict", schema["properties"])["input"])["type"] = ["object", "string"]
+
+
 class Sample(BaseModel):
     """One benchmark item."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        allow_inf_nan=False,
+        frozen=True,
+        use_attribute_docstrings=True,
+        json_schema_extra=_object_or_string_input,
+    )
 
     id: str = Field(min_length=1)
-    """Unique, stable identifier; the base comparison pairs samples by it."""
+    """Unique, stable identifier; the base comparison pairs samples by it, so keep it when the
+    sample's text changes."""
     input: Any
-    """What the candidate model sees: an object (e.g. channel and posts) or a string."""
+    """What the candidate model sees: a string, or an object whose keys fill the prompt's
+    `{{name}}` placeholders (a string fills `{{input}}`)."""
     output: str | None = None
-    """Stored candidate output, judged when the scenario generates nothing itself."""
+    """The candidate's stored answer, scored in dry-run and in live mode without a `generator`;
+    a dry-run needs it unless `--allow-missing`."""
     reference: str | None = None
-    """Optional gold output."""
+    """Gold answer, if there is one; the live judge sees it for comparison."""
     ground_truth: dict[str, Rating] | None = None
-    """Stored ratings in 0..1 per metric; the dry-run judge reads them."""
+    """Trusted ratings of `output`, metric name -> score in 0..1; dry-run scores judged metrics with
+    them, and every judged metric needs one unless `--allow-missing`."""
     latency_s: float | None = Field(default=None, ge=0)
-    """Seconds the candidate took to produce `output`."""
+    """Seconds the candidate took to produce `output`; the `latency_s` metric reads it."""
     meta: dict[str, Any] = Field(default_factory=dict)
-    """Free-form; shown nowhere by default."""
+    """Free-form object kept with the sample (e.g. source, tags); not judged or shown by default."""
 
     @field_validator("input")
     @classmethod
@@ -39,6 +58,65 @@ class Sample(BaseModel):
         if not isinstance(value, (dict, str)):
             raise ValueError("must be an object or a string")
         return value
+
+
+def find_outputs(path: Path, ids: set[str]) -> dict[str, str]:
+    """Stored outputs of a few samples, found by searching the raw file instead of parsing all of it.
+
+    An id is looked for as JSON writes it with and without escapes (`"\\u0431"`, `"a\\/b"`);
+    ids still missing after that are looked for by parsing every line.
+    """
+    if not ids:
+        return {}
+    raw = path.read_bytes()
+    found: dict[str, str] = {}
+    for sample_id in sorted(ids):
+        for needle in _spellings(sample_id):
+            _search(raw, needle, sample_id, found)
+            if sample_id in found:
+                break
+    if len(found) < len(ids):
+        for line in raw.split(b"\n"):
+            record = _record(line)
+            if record is not None and record["id"] in ids and record["id"] not in found:
+                found[record["id"]] = record["output"]
+    return found
+
+
+def _spellings(sample_id: str) -> list[bytes]:
+    plain = json.dumps(sample_id, ensure_ascii=False)
+    ascii_ = json.dumps(sample_id)
+    return list(dict.fromkeys(text.encode() for text in (plain, ascii_, plain.replace("/", "\\/"))))
+
+
+def _search(raw: bytes, needle: bytes, sample_id: str, found: dict[str, str]) -> None:
+    at = raw.find(needle)
+    while at != -1 and sample_id not in found:
+        start = raw.rfind(b"\n", 0, at) + 1
+        end = raw.find(b"\n", at)
+        record = _record(raw[start : len(raw) if end == -1 else end])
+        if record is not None and record["id"] == sample_id:
+            found[sample_id] = record["output"]
+        at = -1 if end == -1 else raw.find(needle, end)
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    """A line's object when it has a string id and a string output; else None (never raises)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if (
+        isinstance(record, dict)
+        and isinstance(record.get("id"), str)
+        and isinstance(record.get("output"), str)
+    ):
+        return record
+    return None
+
+
+SampleCheck = Callable[[Sample], "tuple[str, str] | None"]
+"""What a scorer needs of each sample: None, or (field, message) when the sample lacks it."""
 
 
 @dataclass(frozen=True)
@@ -49,18 +127,40 @@ class Dataset:
     samples: list[Sample]
 
 
-def load_dataset(path: Path, metrics: list[str] | None, *, shown: str | None = None) -> Dataset:
+def load_dataset(
+    path: Path,
+    metrics: list[str] | None,
+    *,
+    shown: str | None = None,
+    complete: bool = False,
+    rated: Sequence[str] | None = None,
+    checks: Sequence[SampleCheck] = (),
+) -> Dataset:
     """Read a dataset, raising `InputError` with every problem when any line is bad."""
-    dataset, problems = read_dataset(path, metrics, shown=shown)
+    dataset, problems = read_dataset(
+        path, metrics, shown=shown, complete=complete, rated=rated, checks=checks
+    )
     if problems:
         raise InputError(problems)
     return dataset
 
 
 def read_dataset(
-    path: Path, metrics: list[str] | None, *, shown: str | None = None
+    path: Path,
+    metrics: list[str] | None,
+    *,
+    shown: str | None = None,
+    complete: bool = False,
+    rated: Sequence[str] | None = None,
+    checks: Sequence[SampleCheck] = (),
 ) -> tuple[Dataset, list[Problem]]:
-    """Validate every line; `metrics` (when known) are the judged metrics ground truth may rate."""
+    """Validate every line; `metrics` (when known) are the metrics ground truth may rate.
+
+    `complete` asks for what a dry-run reads: every sample's stored `output` and a
+    ground-truth rating for each of `rated` (default: all of `metrics`; a scenario passes its
+    judge metrics, since other scorers compute their values). `checks` are the scenario's
+    scorers' demands on each sample (e.g. a `reference`).
+    """
     name = shown or str(path)
     try:
         raw = path.read_bytes()
@@ -82,6 +182,12 @@ def read_dataset(
             problems.extend(_utf8_problem(name, number, line) or _problems(name, number, exc))
             continue
         line_problems = _check_sample(name, number, sample, known, first_line_of)
+        if complete:
+            line_problems += _incomplete(name, number, sample, (metrics or []) if rated is None else rated)
+        for check in checks:
+            found = check(sample)
+            if found is not None:
+                line_problems.append(Problem(name, number, *found))
         problems.extend(line_problems)
         first_line_of.setdefault(sample.id, number)
         if not line_problems:
@@ -115,6 +221,19 @@ def _check_sample(
                 f"not a metric of this scenario ({expected})",
             )
         )
+    return problems
+
+
+def _incomplete(name: str, number: int, sample: Sample, metrics: Sequence[str]) -> list[Problem]:
+    problems = []
+    if sample.output is None:
+        problems.append(Problem(name, number, "output", "missing: a dry-run judges the stored output"))
+    truth = sample.ground_truth or {}
+    for metric in metrics:
+        if metric not in truth:
+            problems.append(
+                Problem(name, number, f"ground_truth.{metric}", "missing: a dry-run reads this rating")
+            )
     return problems
 
 

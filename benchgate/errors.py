@@ -1,7 +1,8 @@
 """One exception hierarchy, and the exit codes it maps to.
 
 Every failure a user can cause or meet is a `BenchgateError`; the CLI turns it into
-one line on stderr and its `exit_code`. Anything else is a bug and keeps its traceback.
+one line on stderr and its `exit_code`. Anything else is a bug: one line, the traceback in
+a log file (`benchgate.crash`), and exit code 4.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INFRA = 3
+EXIT_INTERNAL = 4
+"""An unexpected exception: a bug in benchgate, never a verdict about the change."""
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,21 @@
-"""The gate: thresholds, base comparison and reliability rules -> one status. Pure."""
+"""The gate: thresholds, base comparison and reliability rules -> one status. Pure.
+
+`evaluate` measures (values, intervals, comparisons, counts); `decide` derives every
+verdict, status and reason from those measurements alone. `publish` runs `decide` again on a
+gate.json it cannot trust, so a tampered status never reaches a pull request.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
 
 from benchgate import formatting as fmt
 from benchgate.companion import agreement, companion_run
-from benchgate.compare import Pairing, compare_metric, pair, worst_samples
-from benchgate.config import GatePolicy, MetricSpec, Scenario
+from benchgate.compare import Pairing, classify, compare_metric, pair, scorer_change, worst_samples
+from benchgate.config import LATENCY_METRIC, GatePolicy, OnOutcome, Scenario
 from benchgate.metrics import ScoreTable, summarise_table
 from benchgate.outcome import (
     Agreement,
@@ -18,16 +25,23 @@ from benchgate.outcome import (
     Latency,
     Meta,
     MetricResult,
+    NoBaseline,
+    Policy,
+    PolicyChange,
+    Reason,
     ReliabilityResult,
     SampleSets,
     Status,
     Threshold,
     UnscoredItem,
+    Verdict,
 )
-from benchgate.results import MetricSummary, RunFiles
+from benchgate.results import MetricSummary, RunFiles, SampleScore
 from benchgate.status import threshold_status, worst
 
 ID_LIST_LIMIT = 50
+UNPAIRED: tuple[NoBaseline, ...] = ("not-at-base", "scorer-changed", "skipped-at-base")
+"""Causes of a metric's own no-baseline (the others are shared by every metric, said once)."""
 UNSCORED_LIST_LIMIT = 20
 REPLY_LIMIT = 500
 
@@ -45,6 +59,9 @@ class GateInput:
     head_ref: HeadRef
     reproduce: list[str]
     companion: RunFiles | None = None
+    stage: str | None = None
+    policy_source: Literal["head", "base"] = "head"
+    policy_changes: list[PolicyChange] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -52,42 +69,42 @@ class _Tables:
     head: ScoreTable
     base: ScoreTable | None
     pairing: Pairing | None
+    base_metrics: frozenset[str]
 
 
 def evaluate(gate: GateInput) -> GateResult:
-    """Apply every rule and explain each non-pass outcome."""
-    policy, regression = gate.policy, gate.scenario.regression
+    """Measure every metric against its bounds and the base, then `decide`."""
     names = list(gate.scenario.metrics)
     head = ScoreTable.build(gate.head.scores, names)
     base = ScoreTable.build(gate.base.scores, names) if gate.base else None
-    tables = _Tables(head, base, pair(head, base) if base else None)
-    summaries = summarise_table(head, gate.scenario, gate.scenario_name)
-    reasons: list[str] = []
-    metrics = {
-        metric: _metric_result(gate, tables, metric, summary=summaries[metric], reasons=reasons)
-        for metric in gate.scenario.metrics
-    }
-    statuses = [result.status for result in metrics.values()]
-    if gate.base is None and regression.on_missing_baseline != "ignore":
-        statuses.append(regression.on_missing_baseline)
-        reasons.append(f"no baseline to compare with: {gate.base_ref.reason}")
-    reliability = _reliability(gate, policy)
-    if reliability.judgements and reliability.unscored / reliability.judgements > policy.max_unscored:
-        statuses.append("fail")
-        reasons.append(
-            f"{reliability.unscored} of {reliability.judgements} judgements are unscored "
-            f"({fmt.share(reliability.unscored, reliability.judgements)}); "
-            f"max_unscored is {fmt.bound(100 * policy.max_unscored)}%"
-        )
-    status = worst(*statuses)
+    present = _metrics_present(gate.base.scores) if gate.base else frozenset()
+    tables = _Tables(head, base, pair(head, base) if base else None, present)
+    summaries = summarise_table(head, gate.scenario, gate.scenario_name, gate.head.info.skipped)
+    metrics = {metric: _measure(gate, tables, metric, summaries[metric]) for metric in names}
     most_regressed = []
     if tables.base is not None and tables.pairing is not None:
-        most_regressed = worst_samples(head, tables.base, tables.pairing, gate.scenario.quality_metrics)
-    return GateResult(
-        status=status,
-        failed=status == "fail" or (status == "warn" and policy.fail_on_warn),
-        fail_on_warn=policy.fail_on_warn,
-        alpha=regression.alpha,
+        compared = [m for m in gate.scenario.quality_metrics if metrics[m].no_baseline is None]
+        most_regressed = worst_samples(
+            head,
+            tables.base,
+            tables.pairing,
+            [m for m in compared if metrics[m].skipped is None],
+            lower_is_better=_lower_is_better(gate.scenario),
+        )
+    regression = gate.scenario.regression
+    draft = GateResult(
+        policy=Policy(
+            source=gate.policy_source,
+            alpha=regression.alpha,
+            fail_on_warn=gate.policy.fail_on_warn,
+            on_regression=regression.on_regression,
+            on_inconclusive=regression.on_inconclusive,
+            on_missing_baseline=regression.on_missing_baseline,
+            on_skipped=gate.policy.on_skipped,
+            min_samples=gate.policy.min_samples,
+            max_unscored=gate.policy.max_unscored,
+        ),
+        policy_changes=gate.policy_changes,
         scenario=gate.scenario_name,
         mode=gate.head.info.mode,
         base=gate.base_ref,
@@ -95,15 +112,136 @@ def evaluate(gate: GateInput) -> GateResult:
         meta=_meta(gate),
         metrics=metrics,
         samples=_sample_sets(tables),
+        base_only_metrics=sorted(present - set(names)),
         worst=most_regressed,
-        reliability=reliability,
-        reasons=reasons,
+        reliability=_reliability(gate, gate.policy),
         reproduce=gate.reproduce,
         companion=companion_run(gate.companion, gate.scenario, gate.scenario_name)
         if gate.companion
         else None,
         agreement=_agreement(gate),
     )
+    return decide(draft)
+
+
+def decide(result: GateResult) -> GateResult:
+    """Every verdict, status and reason, derived from the measured fields and the policy alone."""
+    policy = result.policy
+    reasons: list[Reason] = []
+    metrics = {}
+    for name, measured in result.metrics.items():
+        metric, own = _decide_metric(name, measured, policy)
+        metrics[name] = metric
+        reasons += own
+    reasons += _shared_no_baseline(result, metrics, policy)
+    rel = result.reliability
+    if rel.judgements and rel.unscored / rel.judgements > rel.max_unscored:
+        message = (
+            f"{rel.unscored} of {rel.judgements} judgements are unscored "
+            f"({fmt.share(rel.unscored, rel.judgements)}); "
+            f"max_unscored is {fmt.bound(100 * rel.max_unscored)}%"
+        )
+        reasons.append(Reason(kind="unscored", status="fail", message=message))
+    status = worst(*(m.status for m in metrics.values()), *(r.status for r in reasons))
+    return result.model_copy(
+        update={
+            "metrics": metrics,
+            "reasons": reasons,
+            "status": status,
+            "failed": status == "fail" or (status == "warn" and policy.fail_on_warn),
+        }
+    )
+
+
+def _decide_metric(name: str, m: MetricResult, policy: Policy) -> tuple[MetricResult, list[Reason]]:
+    if m.skipped is not None:
+        return _decide_skipped(name, m, policy)
+    reasons = []
+    own = threshold_status(m.value, m.threshold)
+    if own != "pass":
+        reasons.append(
+            Reason(kind="threshold", metric=name, status=own, message=_threshold_reason(name, m, own))
+        )
+    verdict = _verdict(m)
+    contribution = _contribution(verdict, policy)
+    status = worst(own, contribution)
+    if verdict == "regressed" and contribution != "pass":
+        reasons.append(Reason(kind="regression", metric=name, status=contribution, message=_change(name, m)))
+    elif verdict == "inconclusive" and contribution != "pass":
+        settle = f"; about {m.settle_n:,} paired samples would settle it" if m.settle_n else ""
+        message = f"{name} is inconclusive against the base: {_change(name, m, verb=False)}{settle}"
+        reasons.append(Reason(kind="inconclusive", metric=name, status=contribution, message=message))
+    elif m.no_baseline in UNPAIRED and contribution != "pass":
+        message = _unpaired(name, m)
+        reasons.append(Reason(kind="no-baseline", metric=name, status=contribution, message=message))
+    if 0 < m.n < policy.min_samples:
+        status = "fail"
+        message = f"{name} has only {m.n} samples with a value; min_samples is {policy.min_samples}"
+        reasons.append(Reason(kind="min-samples", metric=name, status="fail", message=message))
+    decided = m.model_copy(update={"threshold_status": own, "verdict": verdict, "status": status})
+    return decided, reasons
+
+
+def _decide_skipped(name: str, m: MetricResult, policy: Policy) -> tuple[MetricResult, list[Reason]]:
+    """No values to judge: the metric's status is the policy's, and it says so."""
+    status = _contribution("skipped", policy)
+    reasons = []
+    if status != "pass":
+        message = f"{name} skipped, no values: {m.skipped}"
+        reasons.append(Reason(kind="skipped", metric=name, status=status, message=message))
+    update = {"threshold_status": status, "verdict": "skipped", "status": status}
+    return m.model_copy(update=update), reasons
+
+
+def _unpaired(name: str, m: MetricResult) -> str:
+    if m.no_baseline == "scorer-changed":
+        change = f" ({m.scorer_change.base} → {m.scorer_change.head})" if m.scorer_change else ""
+        return f"{name} is not compared with the base: its scorer changed{change}"
+    if m.no_baseline == "skipped-at-base":
+        return f"{name} is not compared with the base: the base run skipped it"
+    return f"{name} has no values at the base commit (a new or renamed metric): nothing to compare"
+
+
+def _verdict(m: MetricResult) -> Verdict:
+    if m.skipped is not None:
+        return "skipped"
+    if m.no_baseline is not None:
+        return "no-baseline"
+    if m.delta is None or m.delta_ci is None:
+        return "inconclusive"
+    low, high = m.delta_ci
+    return classify(m.delta, low, high, m.threshold.max_drop, m.threshold.direction == "lower")
+
+
+def _contribution(verdict: Verdict, policy: Policy) -> Status:
+    rule: OnOutcome = "ignore"
+    if verdict == "regressed":
+        rule = policy.on_regression
+    elif verdict == "inconclusive":
+        rule = policy.on_inconclusive
+    elif verdict == "no-baseline":
+        rule = policy.on_missing_baseline
+    elif verdict == "skipped":
+        rule = policy.on_skipped
+    return "pass" if rule == "ignore" else rule
+
+
+def _shared_no_baseline(result: GateResult, metrics: dict[str, MetricResult], policy: Policy) -> list[Reason]:
+    """One reason for a cause every metric shares (no base results, no common ids), not one each."""
+    if policy.on_missing_baseline == "ignore":
+        return []
+    causes = {m.no_baseline for m in metrics.values()}
+    if "no-results" in causes:
+        message = f"no baseline to compare with: {result.base.reason or 'no base results'}"
+    elif "no-pairs" in causes:
+        s = result.samples
+        message = (
+            f"no sample ids in common with the base ({s.added_count:,} added, {s.removed_count:,} removed): "
+            "nothing to compare"
+        )
+    else:
+        return []
+    return [Reason(kind="no-baseline", status=policy.on_missing_baseline, message=message)]
 
 
 def _agreement(gate: GateInput) -> dict[str, Agreement]:
@@ -112,7 +250,7 @@ def _agreement(gate: GateInput) -> dict[str, Agreement]:
     judged, truth = (
         (gate.head, gate.companion) if gate.head.info.mode == "live" else (gate.companion, gate.head)
     )
-    return agreement(judged, truth, gate.scenario.quality_metrics)
+    return agreement(judged, truth, gate.scenario.judge_metrics)
 
 
 def with_excerpts(result: GateResult, excerpts: dict[str, str]) -> GateResult:
@@ -121,53 +259,13 @@ def with_excerpts(result: GateResult, excerpts: dict[str, str]) -> GateResult:
     return result.model_copy(update={"worst": worst_with})
 
 
-def _metric_result(
-    gate: GateInput, tables: _Tables, metric: str, *, summary: MetricSummary, reasons: list[str]
-) -> MetricResult:
+def _measure(gate: GateInput, tables: _Tables, metric: str, summary: MetricSummary) -> MetricResult:
     spec = gate.scenario.metrics[metric]
-    own = threshold_status(summary.value, spec)
-    if own != "pass":
-        reasons.append(_threshold_reason(metric, summary, spec, own))
-    status = own
-    comparison: dict[str, Any] = {"verdict": "no-baseline"}
-    if tables.base is not None and tables.pairing is not None:
-        found = compare_metric(
-            tables.head,
-            tables.base,
-            tables.pairing,
-            metric,
-            spec,
-            alpha=gate.scenario.regression.alpha,
-            max_drop=gate.scenario.max_drop(metric),
-            key=f"{gate.scenario_name}/{metric}",
-        )
-        comparison = {
-            "verdict": found.verdict,
-            "base_value": _round(found.base_value),
-            "n_paired": found.n_paired,
-        }
-        change = found.change
-        if change is not None:
-            comparison |= {
-                "delta": _round(change.delta),
-                "delta_ci": (_round(change.low), _round(change.high)),
-                "p_value": _round(change.p_value),
-                "mde": _round(change.mde),
-                "method": change.method,
-            }
-        on_regression = gate.scenario.regression.on_regression
-        if change is not None and found.verdict == "regressed" and on_regression != "ignore":
-            status = worst(status, on_regression)
-            reasons.append(
-                f"{metric} regressed against the base: {fmt.signed(metric, change.delta)} "
-                f"(CI {fmt.signed(metric, change.low)} to {fmt.signed(metric, change.high)}, "
-                f"p {fmt.p_value(change.p_value)})"
-            )
-    if 0 < summary.n < gate.policy.min_samples:
-        status = "fail"
-        reasons.append(
-            f"{metric} has only {summary.n} samples with a value; min_samples is {gate.policy.min_samples}"
-        )
+    comparison: dict[str, Any] = {"no_baseline": "no-results"}
+    if summary.skipped is not None:
+        comparison = {"skipped": summary.skipped[:300]}
+    elif tables.base is not None and tables.pairing is not None:
+        comparison = _compared(gate, tables, metric)
     latency = None
     if summary.mean is not None and summary.p50 is not None and summary.p95 is not None:
         latency = Latency(mean=summary.mean, p50=summary.p50, p95=summary.p95)
@@ -185,16 +283,69 @@ def _metric_result(
         n=summary.n,
         unscored=summary.unscored,
         threshold=threshold,
-        threshold_status=own,
-        status=status,
         latency=latency,
         **comparison,
     )
 
 
+def _compared(gate: GateInput, tables: _Tables, metric: str) -> dict[str, Any]:
+    assert tables.base is not None and tables.pairing is not None and gate.base is not None
+    if metric in gate.base.info.skipped:
+        return {"no_baseline": "skipped-at-base"}
+    differ = scorer_change(gate.head.info, gate.base.info, metric)
+    if differ is not None:
+        return {"no_baseline": "scorer-changed", "scorer_change": differ}
+    if metric not in tables.base_metrics:
+        return {"no_baseline": "not-at-base"}
+    spec = gate.scenario.metrics[metric]
+    found = compare_metric(
+        tables.head,
+        tables.base,
+        tables.pairing,
+        metric,
+        spec,
+        alpha=gate.scenario.regression.alpha,
+        max_drop=gate.scenario.max_drop(metric),
+        key=f"{gate.scenario_name}/{metric}",
+    )
+    no_baseline: NoBaseline | None = "no-pairs" if found.n_paired == 0 else None
+    comparison: dict[str, Any] = {
+        "base_value": _round(found.base_value),
+        "n_paired": found.n_paired,
+        "no_baseline": no_baseline,
+        "settle_n": getattr(found, "settle_n", None),
+    }
+    change = found.change
+    if change is not None:
+        comparison |= {
+            "delta": _round(change.delta),
+            "delta_ci": (_round(change.low), _round(change.high)),
+            "p_value": _round(change.p_value),
+            "mde": _round(change.mde),
+            "method": change.method,
+        }
+    return comparison
+
+
+def _metrics_present(scores: list[SampleScore]) -> frozenset[str]:
+    """Metrics the base run has at all: scored or unscored on some sample, or latency recorded."""
+    present: set[str] = set()
+    for score in scores:
+        present.update(score.scores)
+        present.update(score.unscored)
+        if score.latency_s is not None:
+            present.add(LATENCY_METRIC)
+    return frozenset(present)
+
+
+def _lower_is_better(scenario: Scenario) -> frozenset[str]:
+    return frozenset(name for name, spec in scenario.metrics.items() if spec.direction == "lower")
+
+
 def _meta(gate: GateInput) -> Meta:
     info = gate.head.info
     return Meta(
+        stage=gate.stage,
         dataset=info.dataset,
         samples=info.samples,
         limit=info.limit,
@@ -230,8 +381,9 @@ def _reliability(gate: GateInput, policy: GatePolicy) -> ReliabilityResult:
         for s in unscored
         for m, reason in sorted(s.unscored.items())
     ]
+    scored = [m for m in gate.scenario.quality_metrics if m not in gate.head.info.skipped]
     return ReliabilityResult(
-        judgements=len(gate.head.scores) * len(gate.scenario.quality_metrics),
+        judgements=len(gate.head.scores) * len(scored),
         unscored=len(items),
         max_unscored=policy.max_unscored,
         calls=gate.head.info.reliability,
@@ -239,15 +391,21 @@ def _reliability(gate: GateInput, policy: GatePolicy) -> ReliabilityResult:
     )
 
 
-def _threshold_reason(metric: str, summary: MetricSummary, spec: MetricSpec, status: Status) -> str:
-    if summary.value is None:
+def _threshold_reason(metric: str, m: MetricResult, status: Status) -> str:
+    if m.value is None:
         return f"{metric} has no scored samples"
-    side = "below" if spec.direction == "higher" else "above"
-    shown = fmt.value(metric, summary.value)
-    text = f"{metric} {shown} is {side} the pass bound {fmt.bound(spec.pass_)}"
-    if status == "fail" and spec.warn is not None:
-        text += f" and the warn bound {fmt.bound(spec.warn)}"
+    side = "below" if m.threshold.direction == "higher" else "above"
+    text = f"{metric} {fmt.value(metric, m.value)} is {side} the pass bound {fmt.bound(m.threshold.pass_)}"
+    if status == "fail" and m.threshold.warn is not None:
+        text += f" and the warn bound {fmt.bound(m.threshold.warn)}"
     return text
+
+
+def _change(metric: str, m: MetricResult, *, verb: bool = True) -> str:
+    low, high = m.delta_ci or (None, None)
+    numbers = f"{fmt.signed(metric, m.delta)} (CI {fmt.signed(metric, low)} to {fmt.signed(metric, high)}"
+    numbers += f", p {fmt.p_value(m.p_value)})" if m.p_value is not None else ")"
+    return f"{metric} regressed against the base: {numbers}" if verb else numbers
 
 
 def _clip(text: str | None) -> str | None:
@@ -257,4 +415,4 @@ def _clip(text: str | None) -> str | None:
 
 
 def _round(number: float | None) -> float | None:
-    return None if number is None else round(number, 6)
+    return None if number is None or not np.isfinite(number) else round(number, 6)

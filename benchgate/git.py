@@ -53,15 +53,16 @@ def current_branch(cwd: Path) -> str | None:
     return done.stdout.decode().strip() or None
 
 
-def default_branch(cwd: Path) -> str | None:
-    """The default branch as a rev: origin's HEAD when known, else a local main or master."""
-    done = run_git(["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], cwd, check=False)
-    if done.returncode == 0:
-        return done.stdout.decode().strip().removeprefix("refs/remotes/")
-    for candidate in ("main", "master", "origin/main", "origin/master"):
-        if resolve(candidate, cwd):
-            return candidate
-    return None
+def symbolic_ref(name: str, cwd: Path) -> str | None:
+    """What a symbolic ref (e.g. `refs/remotes/origin/HEAD`) points at, or None."""
+    done = run_git(["symbolic-ref", "--quiet", name], cwd, check=False)
+    return done.stdout.decode().strip() or None if done.returncode == 0 else None
+
+
+def config_value(key: str, cwd: Path) -> str | None:
+    """A git config value (repository, global or system), or None when unset."""
+    done = run_git(["config", "--get", key], cwd, check=False)
+    return done.stdout.decode().strip() or None if done.returncode == 0 else None
 
 
 def merge_base(a: str, b: str, cwd: Path) -> str | None:

@@ -15,10 +15,7 @@ def judge_with_ground_truth(samples: list[Sample], metrics: list[str]) -> list[S
         truth = sample.ground_truth or {}
         scores = {m: truth[m] for m in metrics if m in truth}
         unscored = {m: NO_GROUND_TRUTH for m in metrics if m not in truth}
-        # Built without re-validation: every value comes from an already validated Sample.
         judged.append(
-            SampleScore.model_construct(
-                id=sample.id, scores=scores, unscored=unscored, latency_s=sample.latency_s
-            )
+            SampleScore.trusted(sample.id, scores=scores, unscored=unscored, latency_s=sample.latency_s)
         )
     return judged

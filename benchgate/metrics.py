@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,15 +44,28 @@ class ScoreTable:
         return column[~np.isnan(column)]
 
 
-def summarise(scores: list[SampleScore], scenario: Scenario, scenario_name: str) -> dict[str, MetricSummary]:
-    """metrics.json content: each configured metric aggregated with its 95% CI."""
-    return summarise_table(ScoreTable.build(scores, list(scenario.metrics)), scenario, scenario_name)
+def summarise(
+    scores: list[SampleScore],
+    scenario: Scenario,
+    scenario_name: str,
+    skipped: Mapping[str, str] | None = None,
+) -> dict[str, MetricSummary]:
+    """metrics.json content: each configured metric aggregated with its 95% CI; `skipped` ones have none."""
+    table = ScoreTable.build(scores, list(scenario.metrics))
+    return summarise_table(table, scenario, scenario_name, skipped)
 
 
-def summarise_table(table: ScoreTable, scenario: Scenario, scenario_name: str) -> dict[str, MetricSummary]:
+def summarise_table(
+    table: ScoreTable, scenario: Scenario, scenario_name: str, skipped: Mapping[str, str] | None = None
+) -> dict[str, MetricSummary]:
     """As `summarise`, from an already built table."""
     summaries = {}
     for name, spec in scenario.metrics.items():
+        if skipped and name in skipped:
+            summaries[name] = MetricSummary(
+                value=None, ci_low=None, ci_high=None, n=0, unscored=0, skipped=skipped[name]
+            )
+            continue
         values = table.values(name)
         missing = len(table.ids) - len(values)
         if len(values) == 0:

@@ -6,13 +6,28 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from benchgate.config import PLAIN_NAME
+from benchgate.config import PLAIN_NAME, OnOutcome
 from benchgate.results import FileRef, Mode, Reliability
 
 Status = Literal["pass", "warn", "fail"]
-Verdict = Literal["improved", "unchanged", "regressed", "inconclusive", "no-baseline"]
-SCHEMA_VERSION = 1
+Verdict = Literal["improved", "unchanged", "regressed", "inconclusive", "no-baseline", "skipped"]
+NoBaseline = Literal["no-results", "no-pairs", "not-at-base", "scorer-changed", "skipped-at-base"]
+"""Why a metric has nothing to compare with: the base commit has no results, no sample id is
+in both, the base results lack the metric (new or renamed), its scorer changed since the base,
+or the base run skipped it."""
+ReasonKind = Literal[
+    "threshold", "regression", "inconclusive", "no-baseline", "min-samples", "unscored", "skipped"
+]
+BaseChoice = Literal["explicit", "ci", "merge-base", "parent", "head", "guessed", "none"]
+"""How the base commit was chosen: `--base`, the CI event, the merge-base with the default
+branch, the previous commit on it, HEAD itself (uncommitted results), a guess (no default
+branch found: the previous commit), or not at all."""
+SCHEMA_VERSION = 2
 SHA = r"^[0-9a-f]{40,64}$"
+_SEGMENT = r"[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*"  # a name, never `.` or `..`
+RUN_URL = rf"^https://[A-Za-z0-9.-]+(:[0-9]{{1,5}})?/{_SEGMENT}/{_SEGMENT}/actions/runs/[0-9]{{1,20}}$"
+"""$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID, and nothing else."""
+STAGE = r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$"
 
 
 class _Out(BaseModel):
@@ -30,6 +45,10 @@ class BaseRef(_Out):
     """Whether that commit has results for this scenario and mode."""
     reason: str | None = None
     """Why there is no baseline, when `found` is false."""
+    chosen_by: BaseChoice = "none"
+    """How the base was chosen; `guessed` is shown in the report with how to choose it."""
+    default_branch: str | None = None
+    """The default branch the base was derived from, when one was found."""
 
 
 class HeadRef(_Out):
@@ -67,8 +86,21 @@ class Latency(_Out):
     """95th percentile."""
 
 
+class ScorerChange(_Out):
+    """Which scorer produced a metric's values at each commit, when they differ."""
+
+    base: str = Field(max_length=200)
+    """The base commit's scorer: type, version and configuration digest."""
+    head: str = Field(max_length=200)
+    """Head's scorer, likewise."""
+
+
 class MetricResult(_Out):
-    """One metric: value, thresholds, and change against the base."""
+    """One metric: value, thresholds, and change against the base.
+
+    `threshold_status`, `verdict` and `status` are derived from the other fields by
+    `gate.decide`; they are recomputed, never trusted, when a gate.json is read back.
+    """
 
     value: float | None
     """Aggregate over scored samples."""
@@ -80,7 +112,7 @@ class MetricResult(_Out):
     """Samples without a value."""
     threshold: Threshold
     """Configured bounds."""
-    threshold_status: Status
+    threshold_status: Status = "pass"
     """Status from the bounds alone."""
     base_value: float | None = None
     """Aggregate at the base commit."""
@@ -96,9 +128,17 @@ class MetricResult(_Out):
     """Samples scored at both commits."""
     method: str | None = None
     """How `delta_ci` was computed."""
-    verdict: Verdict
+    settle_n: int | None = Field(default=None, ge=0)
+    """Inconclusive only: about how many paired samples would make the verdict decisive."""
+    no_baseline: NoBaseline | None = None
+    """Why there is nothing to compare with, when there is not."""
+    scorer_change: ScorerChange | None = None
+    """`scorer-changed` only: the scorer at the base and at head."""
+    skipped: str | None = Field(default=None, max_length=300)
+    """Why the run has no values for this metric (verdict `skipped`, status from `gate.on_skipped`)."""
+    verdict: Verdict = "no-baseline"
     """Change against the base."""
-    status: Status
+    status: Status = "pass"
     """Worst of the threshold status and the regression policy."""
     latency: Latency | None = None
     """Latency metric only: its distribution."""
@@ -165,6 +205,8 @@ class ReliabilityResult(_Out):
 class Meta(_Out):
     """What was gated."""
 
+    stage: str | None = Field(default=None, pattern=STAGE)
+    """The dvc.yaml stage that produced the results, when there is one."""
     dataset: FileRef
     """Dataset at head."""
     samples: int
@@ -220,19 +262,68 @@ class Agreement(_Out):
     """Mean |judge - truth| on the 0..1 scale."""
 
 
+class Reason(_Out):
+    """One cause of a non-pass status."""
+
+    kind: ReasonKind
+    """What rule it comes from."""
+    metric: str | None = None
+    """The metric it concerns; None for the gate as a whole."""
+    status: Status
+    """What it contributes to the overall status."""
+    message: str
+    """In plain words, numbers included."""
+
+
+class Policy(_Out):
+    """The gate policy in effect, as `gate.decide` applies it."""
+
+    source: Literal["head", "base"] = "head"
+    """Whose params.yaml it comes from (`gate.policy_from`)."""
+    alpha: float = Field(gt=0, lt=0.5)
+    """Significance level of the base comparison; delta CIs are at 1 - alpha."""
+    fail_on_warn: bool
+    """An overall warn fails the check."""
+    on_regression: OnOutcome
+    """Contribution of a `regressed` metric."""
+    on_inconclusive: OnOutcome
+    """Contribution of an `inconclusive` metric."""
+    on_missing_baseline: OnOutcome
+    """Contribution of a `no-baseline` metric."""
+    on_skipped: OnOutcome = "warn"
+    """Contribution of a `skipped` metric."""
+    min_samples: int = Field(ge=1)
+    """A metric with fewer values (but some) fails."""
+    max_unscored: float = Field(ge=0, le=1)
+    """Largest share of unscored judgements."""
+
+
+class PolicyChange(_Out):
+    """A threshold or policy key whose value differs from the base commit's params.yaml."""
+
+    key: str = Field(max_length=200)
+    """Dotted key, e.g. `metrics.coverage.pass` or `gate.fail_on_warn`."""
+    base: float | str | bool | None
+    """Value at the base commit (None: absent)."""
+    head: float | str | bool | None
+    """Value at head (None: absent)."""
+    effect: Literal["looser", "stricter", "changed"]
+    """Whether the change makes the gate easier or harder to pass."""
+
+
 class GateResult(_Out):
     """The whole gate.json."""
 
     schema_version: int = SCHEMA_VERSION
     """Bumped on incompatible changes."""
-    status: Status
-    """Overall: worst of every part."""
-    failed: bool
-    """Whether the gate fails the check (`fail`, or `warn` with fail_on_warn)."""
-    fail_on_warn: bool
-    """Policy in effect."""
-    alpha: float
-    """Significance level of the base comparison; delta CIs are at 1 - alpha."""
+    status: Status = "pass"
+    """Overall: worst of every part (derived by `gate.decide`)."""
+    failed: bool = False
+    """Whether the gate fails the check: `fail`, or `warn` with fail_on_warn (derived)."""
+    policy: Policy
+    """Gate policy in effect."""
+    policy_changes: list[PolicyChange] = Field(default_factory=list)
+    """Thresholds and policy that differ from the base commit's."""
     scenario: str
     """Scenario name."""
     mode: Mode
@@ -247,18 +338,22 @@ class GateResult(_Out):
     """Per metric, in params order."""
     samples: SampleSets
     """Pairing of samples by id."""
+    base_only_metrics: list[str] = Field(default_factory=list)
+    """Metrics scored at the base commit that head no longer has (removed or renamed)."""
     worst: list[SampleChange] = Field(default_factory=list)
     """Most regressed paired samples, worst first."""
     reliability: ReliabilityResult
     """Judge coverage and calls."""
-    reasons: list[str] = Field(default_factory=list)
-    """Every cause of a non-pass status, in plain words."""
+    reasons: list[Reason] = Field(default_factory=list)
+    """Every cause of a non-pass status (derived by `gate.decide`)."""
     reproduce: list[str] = Field(default_factory=list)
-    """Shell commands that reproduce this outcome."""
+    """Shell commands that reproduce this outcome (rebuilt by `publish`)."""
     companion: CompanionRun | None = None
     """The other mode's results at head, when present (not gated)."""
     agreement: dict[str, Agreement] = Field(default_factory=dict)
     """LLM judge vs ground truth per metric, when both modes ran."""
+    run_url: str | None = Field(default=None, pattern=RUN_URL)
+    """The CI workflow run that gated this, whose artifacts hold report.html (set by `benchgate ci`)."""
 
     @model_validator(mode="after")
     def _names_are_plain(self) -> GateResult:
@@ -266,7 +361,9 @@ class GateResult(_Out):
         names = [
             self.scenario,
             *self.metrics,
+            *self.base_only_metrics,
             *self.agreement,
+            *(reason.metric for reason in self.reasons if reason.metric is not None),
             *(self.companion.metrics if self.companion else []),
             *(metric for change in self.worst for metric in change.deltas),
             *(item.metric for item in self.reliability.unscored_items),

@@ -67,23 +67,46 @@ def read_params(path: Path) -> tuple[Params | None, list[Problem]]:
         ]
     except OSError as exc:
         return None, [Problem(shown, None, None, f"cannot read: {exc.strerror}")]
+    params, problems, document = _validate(raw, shown)
+    if params is None or problems:
+        return params, problems
+    return params, _missing_files(shown, path.parent, document, params)
+
+
+def parse_params(raw: bytes, shown: str) -> tuple[Params | None, list[Problem]]:
+    """Validate params.yaml's bytes (from disk or from a commit); files it names are not checked."""
+    params, problems, _ = _validate(raw, shown)
+    return params, problems
+
+
+def _validate(raw: bytes, shown: str) -> tuple[Params | None, list[Problem], Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, [Problem(shown, line, None, "not valid UTF-8")]
+        return None, [Problem(shown, line, None, "not valid UTF-8")], None
     document, problem = _parse_yaml(shown, text)
     if problem is not None:
-        return None, [problem]
+        return None, [problem], None
     if document is None:
-        return None, [Problem(shown, 1, None, "file is empty; it needs at least a `scenarios:` mapping")]
+        return (
+            None,
+            [Problem(shown, 1, None, "file is empty; it needs at least a `scenarios:` mapping")],
+            None,
+        )
     if not isinstance(document, Mapping):
-        return None, [Problem(shown, 1, None, "top level must be a mapping with a `scenarios:` key")]
+        return None, [Problem(shown, 1, None, "top level must be a mapping with a `scenarios:` key")], None
     try:
-        params = Params.model_validate(_plain(document))
+        params = Params.model_validate(_plain(document), by_name=False)  # `pass`, never `pass_`
     except ValidationError as exc:
-        return None, [_problem_from_error(shown, document, err) for err in exc.errors()]
-    return params, _missing_files(shown, path.parent, document, params)
+        return None, [_problem_from_error(shown, document, err) for err in exc.errors()], document
+    located = params.problems()
+    problems = [Problem(shown, line_of(document, loc), _dotted(loc), message) for loc, message in located]
+    return params, problems, document
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    return ".".join(str(part) for part in loc)
 
 
 def _parse_yaml(shown: str, text: str) -> tuple[Any, Problem | None]:
@@ -118,15 +141,41 @@ def _plain(node: Any) -> Any:
     return node
 
 
+def problems_at(path: Path, found: Sequence[tuple[Sequence[str | int], str]]) -> list[Problem]:
+    """Problems found after validation (e.g. a scorer's schema file), each at its key's line."""
+    document, _ = _parse_yaml(str(path), path.read_text(encoding="utf-8"))
+    return [Problem(str(path), line_of(document, loc), _dotted(loc), message) for loc, message in found]
+
+
 def _problem_from_error(shown: str, document: Any, error: Any) -> Problem:
-    loc = [part for part in error["loc"] if isinstance(part, (str, int))]
-    field = ".".join(str(part) for part in loc) or None
+    loc = _document_loc(document, [part for part in error["loc"] if isinstance(part, (str, int))])
+    field = _dotted(loc) or None
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key"
     elif error["type"] == "missing":
         message = "required key is missing"
     return Problem(shown, line_of(document, loc), field, message)
+
+
+def _document_loc(document: Any, loc: list[str | int]) -> list[str | int]:
+    """`loc` without the union tags pydantic inserts (a scorer's `type`), so it names keys of the file."""
+    kept: list[str | int] = []
+    node = document
+    for part in loc:
+        if isinstance(node, Mapping) and part not in node and isinstance(part, str):
+            if part in (node.get("type"), "plugin"):
+                continue
+        elif isinstance(node, str) and part == node:
+            continue  # the `scorer: chrf` shorthand
+        kept.append(part)
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, Sequence) and not isinstance(node, str) and isinstance(part, int):
+            node = node[part] if 0 <= part < len(node) else None
+        else:
+            node = None
+    return kept
 
 
 def line_of(document: Any, loc: Sequence[str | int]) -> int | None:
@@ -157,6 +206,6 @@ def _missing_files(shown: str, root: Path, document: Any, params: Params) -> lis
             if not (root / relative).is_file():
                 loc = ["scenarios", name, key]
                 problems.append(
-                    Problem(shown, line_of(document, loc), ".".join(loc), f"no such file: {relative}")
+                    Problem(shown, line_of(document, loc), _dotted(loc), f"no such file: {relative}")
                 )
     return problems

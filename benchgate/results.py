@@ -28,8 +28,30 @@ class SampleScore(_Record):
     """Candidate latency for this sample, when known."""
     replies: dict[str, str] = Field(default_factory=dict)
     """Raw judge replies kept for unscored metrics, shown (neutralised) in the report."""
+    reasons: dict[str, str] = Field(default_factory=dict)
+    """Judged metric -> the judge's one-sentence reason for its score (live mode), clipped."""
     output: str | None = None
     """Output generated in this run (live mode with a generator); else the dataset's is used."""
+    notes: dict[str, str] = Field(default_factory=dict)
+    """Scored metric -> the scorer's explanation of its score, when it gave one."""
+
+    @classmethod
+    def trusted(
+        cls,
+        id: str,
+        *,
+        scores: dict[str, float],
+        unscored: dict[str, str],
+        latency_s: float | None,
+    ) -> SampleScore:
+        """A record from values validated already, built without validating them again.
+
+        Every field is given: pydantic looks up each missing default factory's signature
+        per call, which costs more than the rest of the record at 100k samples.
+        """
+        return cls.model_construct(
+            id=id, scores=scores, unscored=unscored, latency_s=latency_s, replies={}, output=None, notes={}
+        )
 
 
 class MetricSummary(_Record):
@@ -51,6 +73,8 @@ class MetricSummary(_Record):
     """Latency only: median seconds."""
     p95: float | None = None
     """Latency only: 95th percentile seconds."""
+    skipped: str | None = None
+    """Why the run computed no values for this metric (e.g. its scorer needs an LLM and none was set up)."""
 
 
 class FileRef(_Record):
@@ -83,6 +107,27 @@ class Reliability(_Record):
     """Estimated cost when prices are configured."""
 
 
+class ScorerInfo(_Record):
+    """Which scorer produced a metric's values: the base comparison pairs only identical scorers."""
+
+    type: str
+    """Scorer type (`judge`, `exact_match`, `python`, an installed scorer's name, ...)."""
+    version: str
+    """Revision of the scorer's behaviour: benchgate's own for built-ins, `version:` for python,
+    the package's (or `version:`) for installed scorers."""
+    config_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    """Digest of the scorer's configuration (and of any file it reads, such as a JSON Schema)."""
+    needs_llm: bool
+    """Whether it calls an LLM (such metrics are skipped when none is configured)."""
+    package: str | None = None
+    """Distribution that implements it and its version, for provenance (e.g. `sacrebleu 2.6.0`)."""
+
+    def same_as(self, other: ScorerInfo) -> bool:
+        """Whether scores from `other` may be paired with scores from this one."""
+        mine = (self.type, self.version, self.config_sha256)
+        return mine == (other.type, other.version, other.config_sha256)
+
+
 class RunInfo(_Record):
     """run.json: everything about a run that is not a number per metric."""
 
@@ -108,6 +153,10 @@ class RunInfo(_Record):
     """Base URL of the LLM endpoint used (credentials removed), live mode only."""
     reliability: Reliability = Reliability()
     """Call statistics (live mode)."""
+    scorers: dict[str, ScorerInfo] = Field(default_factory=dict)
+    """Scored metric -> its scorer's identity (empty in results written before scorers existed)."""
+    skipped: dict[str, str] = Field(default_factory=dict)
+    """Metric -> why it has no values in this run (its scorer needs an LLM and none was available)."""
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from benchgate.config import MetricSpec
+from typing import Protocol
+
+from benchgate.config import Direction
 from benchgate.outcome import Status
+
+
+class Bounds(Protocol):
+    """A metric's bounds: `MetricSpec` from params.yaml, or `Threshold` as gate.json records it."""
+
+    @property
+    def pass_(self) -> float: ...
+    @property
+    def warn(self) -> float | None: ...
+    @property
+    def direction(self) -> Direction: ...
+
 
 _RANK: dict[Status, int] = {"pass": 0, "warn": 1, "fail": 2}
 
@@ -13,7 +27,7 @@ def worst(*statuses: Status) -> Status:
     return max(statuses, key=_RANK.__getitem__, default="pass")
 
 
-def threshold_status(value: float | None, spec: MetricSpec) -> Status:
+def threshold_status(value: float | None, spec: Bounds) -> Status:
     """pass / warn / fail of a value against its bounds; no value fails."""
     if value is None:
         return "fail"

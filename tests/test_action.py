@@ -24,6 +24,18 @@ def expand(text: str, context: dict[str, str]) -> str:
     return EXPRESSION.sub(lambda m: context[m.group(1)], text)
 
 
+def run_step(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A `run:` script as the runner runs a bash step."""
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def test_every_input_is_used_and_every_output_comes_from_the_gate_step() -> None:
     steps_text = str(ACTION["runs"]["steps"])
     for name in ACTION["inputs"]:
@@ -70,14 +82,7 @@ def test_the_action_runs_under_a_simulated_runner(repo: Path, tmp_path: Path) ->
                 continue
             step_env = {**env, **{k: expand(str(v), context) for k, v in step.get("env", {}).items()}}
             cwd = Path(env["GITHUB_WORKSPACE"]) / expand(step.get("working-directory", "."), context)
-            done = subprocess.run(
-                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-                cwd=cwd,
-                env=step_env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            done = run_step(step["run"], cwd, step_env)
             codes.append(done.returncode)
             assert "Traceback" not in done.stderr
         assert record.read_text().split()[-1] == str(ROOT)
@@ -95,3 +100,34 @@ def test_the_action_runs_under_a_simulated_runner(repo: Path, tmp_path: Path) ->
         assert written["comment-url"] == comment["html_url"]
         assert Path(written["report-path"]).read_text().startswith(MARKER)
         assert Path(env["GITHUB_STEP_SUMMARY"]).read_text().startswith(MARKER)
+
+
+def gate_step_environment(comment: str, tmp_path: Path) -> dict[str, str]:
+    """What `benchgate ci` finds in its environment when the gate step runs with `comment`."""
+    [step] = [s for s in ACTION["runs"]["steps"] if s.get("id") == "gate"]
+    context = {f"inputs.{name}": str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
+    context.update({"inputs.comment": comment, "inputs.github-token": TOKEN, "inputs.llm-api-key": "sk-0000"})
+    shims = tmp_path / "shims"
+    shims.mkdir(parents=True)
+    record = tmp_path / "environment.txt"
+    shim = shims / "benchgate"  # stands in for the real CLI: records what it was handed
+    shim.write_text(f"#!/usr/bin/env bash\nenv > {record}\n")
+    shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+    env = {"PATH": f"{shims}{os.pathsep}{os.environ['PATH']}"}
+    env.update({k: expand(str(v), context) for k, v in step["env"].items()})
+    done = run_step(step["run"], tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    return dict(line.split("=", 1) for line in record.read_text().splitlines() if "=" in line)
+
+
+def test_the_token_reaches_benchgate_only_when_it_comments(tmp_path: Path) -> None:
+    commenting = gate_step_environment("true", tmp_path / "on")
+    assert commenting["GITHUB_TOKEN"] == TOKEN
+    silent = gate_step_environment("false", tmp_path / "off")
+    assert "GITHUB_TOKEN" not in silent, "with comment: false the pipeline never sees the token"
+    assert silent["LLM_API_KEY"] == "sk-0000" and silent["BENCHGATE_COMMENT"] == "false"
+
+
+def test_every_action_the_composite_uses_is_pinned_to_a_commit() -> None:
+    used = [step["uses"] for step in ACTION["runs"]["steps"] if "uses" in step]
+    assert used and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref) for ref in used)

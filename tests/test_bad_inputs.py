@@ -138,12 +138,12 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     ),
     "judged threshold above 1": (
         edit_params("{pass: 0.88, warn: 0.82}", "{pass: 88, warn: 82}"),
-        f"{PARAMS}:8",
+        f"{PARAMS}:12",  # the metric's own line, not `metrics:`
         "cannot be met",
     ),
     "bad metric name": (
         edit_params("      accuracy:", "      'acc|uracy':"),
-        f"{PARAMS}:8",
+        f"{PARAMS}:10",  # the bad name's own line
         "metric name",
     ),
     "nan threshold": (
@@ -157,12 +157,45 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         f"{PARAMS}:1",
         "top level must be a mapping",
     ),
+    "python name of pass": (
+        edit_params("{pass: 0.90, warn: 0.85}", "{pass_: 0.90, warn: 0.85}"),
+        f"{PARAMS}:10",
+        "pass: required key is missing",
+    ),
     "on_regression typo": (
         edit_params("on_regression: fail", "on_regression: explode"),
         f"{PARAMS}:14",
         "on_regression",
     ),
+    "results outside the repository": (
+        edit_params("    model: synthetic-model", "    model: synthetic-model\n    results: ../../elsewhere"),
+        f"{PARAMS}:7",
+        "results: '../../elsewhere' must be a relative path inside the repository",
+    ),
+    "bad scenario name": (
+        edit_params("  synthetic:\n", "  'syn thetic':\n"),
+        f"{PARAMS}:2",  # the name's own line
+        "scenario name 'syn thetic'",
+    ),
+    "live names no scenario": (
+        edit_params("gate:", "live:\n  - synthetic\n  - nope\ngate:"),
+        f"{PARAMS}:17",  # the entry's own line
+        "live.1: no scenario 'nope'",
+    ),
     # dataset
+    "dry-run sample without output": (
+        edit_line(20, without("output")),
+        f"{DATASET}:20",
+        "output: missing: a dry-run judges the stored output",
+    ),
+    "dry-run sample without a rating": (
+        edit_line(
+            21,
+            lambda r: {**r, "ground_truth": {k: v for k, v in r["ground_truth"].items() if k != "accuracy"}},
+        ),
+        f"{DATASET}:21",
+        "ground_truth.accuracy: missing: a dry-run reads this rating",
+    ),
     "invalid json": (
         edit_line(4, lambda r: b'{"id": "x", "input": '),
         f"{DATASET}:4",
@@ -278,3 +311,60 @@ def test_validate_lists_every_problem_not_just_the_first(pristine: Path, tmp_pat
 def test_validate_on_good_input_says_ok(pristine: Path) -> None:
     done = benchgate(pristine, "validate")
     assert (done.returncode, done.stdout.strip()) == (0, "ok: 2 files, no problems")
+
+
+def test_allow_missing_leaves_what_is_missing_unscored(pristine: Path, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(pristine, root)
+    CASES["dry-run sample without a rating"][0](root)
+    assert benchgate(root, "validate").returncode == 2
+    assert benchgate(root, "validate", "--allow-missing").returncode == 0
+    done = benchgate(root, "run", "--allow-missing")
+    assert done.returncode == 0, done.stderr
+    assert "accuracy" in done.stdout and "1 unscored" in done.stdout
+
+
+def test_a_dataset_validated_alone_is_checked_against_the_params_beside_it(
+    pristine: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(pristine, root)
+    CASES["unknown metric rated"][0](root)
+    done = benchgate(root, "validate", DATASET)
+    assert done.returncode == 2
+    assert "ground_truth.coverag: not a metric of this scenario" in done.stderr
+
+
+def test_a_results_file_with_an_unknown_mode_is_a_located_error(pristine: Path, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(pristine, root)
+    assert benchgate(root, "run").returncode == 0
+    info = root / "data/results/synthetic/dry-run/run.json"
+    info.write_text(info.read_text().replace('"mode": "dry-run"', '"mode": "dryrun"'))
+    done = benchgate(root, "gate")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("benchgate: error: data/results/synthetic/dry-run/run.json: mode:")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_an_unwritable_output_path_is_a_usage_error_and_keeps_the_rest(
+    pristine: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(pristine, root)
+    assert benchgate(root, "run").returncode == 0
+    (root / "a-file").write_text("not a directory")
+    done = benchgate(root, "gate", "--json", "a-file/gate.json")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("benchgate: error: --json a-file/gate.json: cannot create its directory")
+    assert len(done.stderr.strip().splitlines()) == 1
+    done = benchgate(root, "gate", "--report", str(root))
+    assert done.returncode == 2 and "is a directory" in done.stderr

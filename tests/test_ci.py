@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
 
-from benchmarks.synthetic import lower_metric, write_project
-from tests.conftest import benchgate, commit_all, git
+from benchmarks.synthetic import break_json, lower_metric, write_project, write_scored_project
+from tests.conftest import benchgate, commit_all, git, tool_env
 from tests.fakes.github_server import FakeGitHub
+from tests.fakes.openai_server import FakeConfig, FakeOpenAIServer
 
 OWNER, REPO, PR = "acme", "bench", 7
 TOKEN, READ_ONLY = "ghs_write_token_0123456789", "ghs_read_only_0123456789"
@@ -242,3 +244,59 @@ def test_the_step_summary_never_exceeds_one_mib(repo: Path, github: FakeGitHub) 
     assert summary.stat().st_size <= 1024 * 1024
     tail = summary.read_text()[1024 * 1024 - 3000 :]
     assert MARKER in tail and "| **Overall** |" in tail
+
+
+def test_fork_pr_without_an_llm_gates_offline_metrics_and_lists_skipped_judge_metrics(
+    repo: Path, github: FakeGitHub
+) -> None:
+    dataset = write_scored_project(repo, 60, judged=True, overlap=False)
+    config = FakeConfig(seed=2, models=("synthetic-judge",))
+    with FakeOpenAIServer(config) as server:
+        done = benchgate(repo, "run", "--mode", "live", env={"LLM_URL": server.url})
+    assert done.returncode == 0, done.stderr
+    base = commit_all(repo, "base: live results judged by the LLM")
+    git(repo, "checkout", "-q", "-b", "fork-feature")
+    break_json(dataset, 6)
+    head = commit_all(repo, "fork head: 10% of answers lose their closing brace")
+
+    env = actions_env(repo, github, base, head, token=READ_ONLY)
+    env["LLM_URL"] = ""
+    done = benchgate(repo, "ci", "--mode", "live", env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no LLM endpoint is configured (LLM_URL or llm.url)" in done.stdout
+    assert "--offline-only" in done.stdout
+    assert "::warning title=benchgate::could not comment on PR #7" in done.stdout
+
+    gate = json.loads((repo / ".benchgate/ci/gate.json").read_text())["scenarios"]["scored"]
+    metrics = gate["metrics"]
+    assert {m: metrics[m]["verdict"] for m in ("coverage", "accuracy")} == {
+        "coverage": "skipped",
+        "accuracy": "skipped",
+    }
+    assert metrics["valid_json"]["verdict"] == "regressed"
+    assert metrics["ticket"]["verdict"] == "unchanged"
+    assert gate["samples"]["paired"] == 60
+    summary = (repo.parent / "summary.md").read_text()
+    assert "| coverage | — (skipped) |" in summary and "| accuracy | — (skipped) |" in summary
+    for metric in ("coverage", "accuracy"):
+        assert f"{metric} skipped, no values: needs an LLM; no LLM endpoint is configured" in summary
+    assert "▼ regressed" in summary
+
+
+def test_ci_passes_offline_only_to_the_dvc_live_stage(clone: Path) -> None:
+    params = clone / "params.yaml"
+    params.write_text(params.read_text().replace("live: []", "live: [channel_digest_ru]"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "LLM_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchgate", "ci", "--mode", "live", "--base", "HEAD"],
+        cwd=clone,
+        env={**tool_env(), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Running stage 'bench-live@channel_digest_ru-live'" in done.stderr
+    run = json.loads((clone / "data/results/channel_digest_ru/live/run.json").read_text())
+    assert sorted(run["skipped"]) == ["accuracy", "coherence", "coverage", "informativeness"]
+    assert "benchgate ci: WARN, the gate passes" in done.stdout

@@ -59,3 +59,35 @@ def test_gate_before_any_run_says_how_to_make_results(tmp_path: Path) -> None:
     done = benchgate(tmp_path, "gate")
     assert done.returncode == 2
     assert "not found; run `dvc repro` or `benchgate run` first" in done.stderr
+
+
+def test_an_unexpected_error_is_exit_4_with_one_line_and_a_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchgate.cli import main
+    from benchgate.commands import validate
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(validate, "validate", broken)
+    with pytest.raises(SystemExit) as exit_:
+        main(["validate"])
+    assert exit_.value.code == 4  # never 1: that would read as a failed gate
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(
+        "benchgate: unexpected error (RuntimeError: boom); details in .benchgate/logs/crash-"
+    )
+    [log] = (tmp_path / ".benchgate" / "logs").iterdir()
+    assert "Traceback" in log.read_text() and "second line" in log.read_text()
+
+
+def test_a_crash_log_never_holds_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchgate import crash
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LLM_API_KEY", "sk-live-0123456789")
+    log = crash.write_log(ValueError("sent Bearer sk-live-0123456789"))
+    assert "sk-live-0123456789" not in log.read_text() and "[redacted]" in log.read_text()
+    assert "sk-live" not in crash.summary(ValueError("key sk-live-0123456789"))

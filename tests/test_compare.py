@@ -58,3 +58,19 @@ def test_worst_samples_rank_by_total_loss_then_id() -> None:
     worst = worst_samples(head_table, base_table, pair(head_table, base_table), ["m", "n"])
     assert [w.id for w in worst] == ["a", "d", "b"]
     assert worst[0].deltas == {"m": pytest.approx(-0.2), "n": 0.0}
+
+
+def test_worst_samples_count_a_rise_as_worse_when_lower_is_better() -> None:
+    base = [SampleScore(id=i, scores={"toxicity": 0.2}) for i in "abc"]
+    head = [
+        SampleScore(id="a", scores={"toxicity": 0.1}),  # better
+        SampleScore(id="b", scores={"toxicity": 0.6}),  # much worse
+        SampleScore(id="c", scores={"toxicity": 0.3}),  # worse
+    ]
+    head_table, base_table = ScoreTable.build(head, ["toxicity"]), ScoreTable.build(base, ["toxicity"])
+    pairing = pair(head_table, base_table)
+    worst = worst_samples(
+        head_table, base_table, pairing, ["toxicity"], lower_is_better=frozenset({"toxicity"})
+    )
+    assert [w.id for w in worst] == ["b", "c"]
+    assert worst[0].deltas == {"toxicity": pytest.approx(0.4)}  # shown as head - base

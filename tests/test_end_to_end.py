@@ -7,7 +7,7 @@ import random
 import shutil
 from pathlib import Path
 
-from benchmarks.synthetic import lower_metric, write_dataset
+from benchmarks.synthetic import lower_metric, write_dataset, write_project
 from tests.conftest import EXAMPLE, benchgate, commit_all, dvc, git
 
 DATASET = f"data/scenarios/{EXAMPLE}/dataset.jsonl"
@@ -128,3 +128,48 @@ def test_stale_results_are_refused(clone: Path) -> None:
     assert done.returncode == 2
     assert "results are stale" in done.stderr
     assert "dvc repro" in done.stderr
+
+
+def test_renaming_every_id_while_lowering_a_metric_is_no_baseline_and_warns(repo: Path) -> None:
+    dataset = write_project(repo, 40)
+    params = repo / "params.yaml"  # bounds the lowered coverage still meets: only the comparison can object
+    params.write_text(
+        params.read_text().replace("coverage:        {pass: 0.88, warn: 0.80}", "coverage: {pass: 0.7}")
+    )
+    assert benchgate(repo, "run").returncode == 0
+    commit_all(repo, "base")
+    lower_metric(dataset, "coverage", 40, 0.1)
+    dataset.write_text(
+        dataset.read_text(encoding="utf-8").replace('"id": "s', '"id": "renamed-s'), encoding="utf-8"
+    )
+    assert benchgate(repo, "run").returncode == 0
+    commit_all(repo, "rename every id")
+    done = benchgate(repo, "gate", "--json", "gate.json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads((repo / "gate.json").read_text())
+    assert result["status"] == "warn"  # never a pass, never a quiet "inconclusive"
+    assert {m["verdict"] for m in result["metrics"].values()} == {"no-baseline"}
+    assert "no sample ids in common with the base (40 added, 40 removed)" in done.stdout
+
+
+def test_a_renamed_metric_is_no_baseline_and_warns(repo: Path) -> None:
+    dataset = write_project(repo, 40)
+    assert benchgate(repo, "run").returncode == 0
+    commit_all(repo, "base")
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("      coverage:  ", "      recall:    "))
+    dataset.write_text(
+        dataset.read_text(encoding="utf-8").replace('"coverage":', '"recall":'), encoding="utf-8"
+    )
+    assert benchgate(repo, "run").returncode == 0, benchgate(repo, "run").stderr
+    commit_all(repo, "rename coverage to recall")
+    done = benchgate(repo, "gate", "--json", "gate.json", "--report", "report.md")
+    assert done.returncode == 0, done.stderr
+    result = json.loads((repo / "gate.json").read_text())
+    assert result["status"] == "warn"
+    assert (result["metrics"]["recall"]["verdict"], result["metrics"]["recall"]["no_baseline"]) == (
+        "no-baseline",
+        "not-at-base",
+    )
+    assert result["base_only_metrics"] == ["coverage"]
+    assert "recall has no values at the base commit (a new or renamed metric)" in done.stdout

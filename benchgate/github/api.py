@@ -9,11 +9,22 @@ import httpx
 
 from benchgate import __version__
 from benchgate.errors import GitHubDenied, GitHubError
-from benchgate.retry import RetryPolicy, TransientHTTPError, retry_after_s, with_retries
+from benchgate.retry import RetryPolicy, TransientHTTPError, error_kind, retry_after_s, with_retries
 
-MAX_PAGES = 100
-"""Comment pages read at most (10,000 comments at 100 a page)."""
+
+class GitHubRateLimited(GitHubDenied):
+    """The token's rate limit is spent for longer than a run should wait: like a read-only token."""
+
+
+class AmbiguousWrite(GitHubError):
+    """A write failed after it was sent: it may or may not have taken effect."""
+
+
+MAX_PAGES = 1_000
+"""Comment pages read before giving up loudly (100,000 comments at 100 a page)."""
 POLICY = RetryPolicy(max_attempts=5, max_retry_s=90, backoff_s=1.0, backoff_max_s=20)
+LONGEST_RATE_LIMIT_WAIT_S = 60.0
+"""A rate limit that resets later than this is treated like a token without permission."""
 
 
 class GitHubAPI:
@@ -50,9 +61,13 @@ class GitHubAPI:
         """Every comment on the issue or PR, following `Link: rel="next"` through all pages."""
         url: str | None = f"{self._root}/issues/{number}/comments?per_page=100"
         found: list[dict[str, Any]] = []
-        for _ in range(MAX_PAGES):
+        for read in range(MAX_PAGES + 1):
             if url is None:
                 break
+            if read == MAX_PAGES:
+                raise GitHubError(
+                    f"PR #{number} has more than {MAX_PAGES:,} pages of comments; not all were read"
+                )
             response = await self._call("GET", url)
             page = response.json()
             if not isinstance(page, list):
@@ -67,10 +82,10 @@ class GitHubAPI:
         return str(head.get("sha")) if isinstance(head, dict) else None
 
     async def create_comment(self, number: int, body: str) -> dict[str, Any]:
-        """Post a new comment."""
-        return dict(
-            (await self._call("POST", f"{self._root}/issues/{number}/comments", {"body": body})).json()
-        )
+        """Post a new comment. Never retried once sent: a failed POST may still have created it
+        (`AmbiguousWrite`), and a retry would post it twice."""
+        url = f"{self._root}/issues/{number}/comments"
+        return dict((await self._call("POST", url, {"body": body}, resend=False)).json())
 
     async def update_comment(self, comment_id: int, body: str) -> dict[str, Any]:
         """Replace a comment's body."""
@@ -82,15 +97,40 @@ class GitHubAPI:
         """Remove a comment."""
         await self._call("DELETE", f"{self._root}/issues/comments/{comment_id}")
 
-    async def _call(self, method: str, url: str, json: dict[str, Any] | None = None) -> httpx.Response:
+    async def _call(
+        self, method: str, url: str, json: dict[str, Any] | None = None, *, resend: bool = True
+    ) -> httpx.Response:
         async def attempt() -> httpx.Response:
-            return self._checked(method, url, await self._http.request(method, url, json=json))
+            try:
+                response = await self._http.request(method, url, json=json)
+            except httpx.TransportError as exc:
+                if resend or isinstance(exc, httpx.ConnectError):  # not connected: nothing was sent
+                    raise
+                raise AmbiguousWrite(
+                    f"GitHub API {method} {_path(url)}: {error_kind(exc)} after sending"
+                ) from None
+            try:
+                return self._checked(method, url, response)
+            except TransientHTTPError as exc:
+                if resend or exc.status == 429 or _rate_limited(response, str(exc)):
+                    raise  # rate limits refuse the request before acting on it
+                raise AmbiguousWrite(
+                    f"GitHub API {method} {_path(url)}: HTTP {exc.status} after sending"
+                ) from None
 
         try:
             return await with_retries(attempt, self._policy, on_retry=self._count, answered_once=lambda: True)
-        except (TransientHTTPError, httpx.TransportError) as exc:
+        except TransientHTTPError as exc:
+            if exc.status == 429 or "rate limit" in str(exc).lower():
+                raise GitHubRateLimited(
+                    f"GitHub API {method} {_path(url)}: still rate limited ({exc})"
+                ) from None
             raise GitHubError(
                 f"GitHub API {method} {_path(url)} still failing after retries: {exc}"
+            ) from None
+        except httpx.TransportError as exc:
+            raise GitHubError(
+                f"GitHub API {method} {_path(url)} still failing after retries: {error_kind(exc)}"
             ) from None
 
     def _checked(self, method: str, url: str, response: httpx.Response) -> httpx.Response:
@@ -99,7 +139,12 @@ class GitHubAPI:
             return response
         message = _message(response)
         if _rate_limited(response, message):
-            raise TransientHTTPError(status, _wait_s(response), message)
+            wait = _wait_s(response)
+            if wait is not None and wait > LONGEST_RATE_LIMIT_WAIT_S:
+                raise GitHubRateLimited(
+                    f"GitHub API {method} {_path(url)}: rate limit reached; it resets in {wait:.0f} s"
+                )
+            raise TransientHTTPError(status, wait, message)
         if status >= 500:
             raise TransientHTTPError(status, retry_after_s(response.headers), message)
         what = f"GitHub API {method} {_path(url)}: HTTP {status} {message}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchgate.github.api import GitHubAPI
+from benchgate.github.api import AmbiguousWrite, GitHubAPI
 
 
 def is_ours(comment: dict[str, Any], marker: str, author: str | None) -> bool:
@@ -28,8 +28,16 @@ async def upsert(api: GitHubAPI, number: int, marker: str, body: str, author: st
     """Update our comment (removing any duplicates) or create it; returns its URL."""
     ours = [c for c in await api.comments(number) if is_ours(c, marker, author)]
     if not ours:
-        created = await api.create_comment(number, body)
-        return str(created.get("html_url", ""))
+        try:
+            created = await api.create_comment(number, body)
+        except AmbiguousWrite:
+            # The POST may have gone through: look before posting again, so that a flaky
+            # answer never leaves two comments behind.
+            ours = [c for c in await api.comments(number) if is_ours(c, marker, author)]
+            if not ours:
+                created = await api.create_comment(number, body)
+        if not ours:
+            return str(created.get("html_url", ""))
     updated = await api.update_comment(int(ours[0]["id"]), body)
     for duplicate in ours[1:]:
         await api.delete_comment(int(duplicate["id"]))

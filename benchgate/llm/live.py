@@ -17,6 +17,7 @@ from benchgate.llm.prompt import render_input, render_prompt
 from benchgate.results import SampleScore
 
 NO_OUTPUT = "no output to judge"
+REASON_LIMIT = 300
 
 
 @dataclass(frozen=True)
@@ -25,15 +26,23 @@ class LivePlan:
 
     scenario: Scenario
     judge: JudgeSpec
-    judge_endpoint: Endpoint
+    judge_endpoint: Endpoint | None
+    """None when no metric is judged."""
     generator: GeneratorSpec | None
     generator_endpoint: Endpoint | None
     template: str
     prompt_path: str
+    metrics: tuple[str, ...] | None = None
+    """Metrics to judge; default: every metric whose scorer is the judge."""
+
+    @property
+    def judged(self) -> list[str]:
+        """The metrics the LLM judge scores, in params order."""
+        return list(self.scenario.judge_metrics if self.metrics is None else self.metrics)
 
     def calls(self, samples: int) -> int:
         """Calls a run of `samples` makes when every reply is readable."""
-        per_sample = len(self.scenario.quality_metrics) * self.judge.samples + (1 if self.generator else 0)
+        per_sample = len(self.judged) * self.judge.samples + (1 if self.generator else 0)
         return samples * per_sample
 
 
@@ -81,7 +90,7 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
     if plan.generator is not None and plan.generator_endpoint is not None:
         generated, latency = await _generate(run, plan.generator, plan.generator_endpoint, sample)
         output = generated
-    metrics = plan.scenario.quality_metrics
+    metrics = plan.judged
     if not output or not output.strip():
         run.progress.advance(len(metrics) * plan.judge.samples)
         unscored = dict.fromkeys(metrics, NO_OUTPUT)
@@ -93,7 +102,7 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
         question = judge_question(metric, description, source, output, sample.reference)
         asks += [_judge(run, question, repeat) for repeat in range(plan.judge.samples)]
     judgements = await asyncio.gather(*asks)
-    scores, unscored, replies = {}, {}, {}
+    scores, unscored, replies, reasons = {}, {}, {}, {}
     k = plan.judge.samples
     for index, metric in enumerate(metrics):
         mine = judgements[index * k : (index + 1) * k]
@@ -101,11 +110,20 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
         readable = [j.score for j in mine if j.score is not None]
         if readable:
             scores[metric] = round(sum(readable) / len(readable), 6)
+            why = next((j.reason for j in mine if j.score is not None and j.reason), None)
+            if why:
+                reasons[metric] = why if len(why) <= REASON_LIMIT else why[: REASON_LIMIT - 1] + "…"
         else:
             unscored[metric] = mine[0].reason or "unscored"
             replies[metric] = mine[0].raw or ""
     return SampleScore(
-        id=sample.id, scores=scores, unscored=unscored, latency_s=latency, replies=replies, output=generated
+        id=sample.id,
+        scores=scores,
+        unscored=unscored,
+        latency_s=latency,
+        replies=replies,
+        reasons=reasons,
+        output=generated,
     )
 
 
@@ -126,6 +144,8 @@ async def _generate(run: _Run, spec: GeneratorSpec, endpoint: Endpoint, sample: 
 
 async def _judge(run: _Run, question: Question, repeat: int) -> Judgement:
     plan = run.plan
+    if plan.judge_endpoint is None:
+        raise AssertionError("run_scenario gives a judged scenario its endpoint")
     judgement = await judge_once(
         run.client, run.negotiator, plan.judge, plan.judge_endpoint, question, repeat=repeat
     )

@@ -83,6 +83,10 @@ class _Fault:
     status: int
     retry_after: int | None
     secondary_rate_limit: bool
+    after_processing: bool = False
+    """Serve the request for real, then answer with the failure (a write that did happen)."""
+    primary_rate_limit_reset_s: int | None = None
+    """Answer as an exhausted primary rate limit that resets this many seconds from now."""
 
 
 @dataclass
@@ -158,6 +162,10 @@ def _fault_response(fault: _Fault) -> _Response:
     if fault.secondary_rate_limit:
         body = {"message": SECONDARY_RATE_LIMIT_MESSAGE, "documentation_url": SECONDARY_DOCS_URL}
         response = _Response(fault.status, body)
+    elif fault.primary_rate_limit_reset_s is not None:
+        response = _error(fault.status, "API rate limit exceeded for installation.")
+        reset = int(datetime.now(timezone.utc).timestamp()) + fault.primary_rate_limit_reset_s
+        response.headers.update({"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)})
     else:
         response = _error(fault.status, responses.get(fault.status, "Error"))
     if fault.retry_after is not None:
@@ -379,8 +387,12 @@ class _Engine:
 
     def _dispatch(self, method: str, target: str, headers: Message, body: bytes) -> _Response:
         """Faults first (they hit any request), then headers, auth, and routing."""
-        if self.faults:
+        if self.faults and not self.faults[0].after_processing:
             return _fault_response(self.faults.popleft())
+        if self.faults and self.faults[0].after_processing and method in ("POST", "PATCH"):
+            fault = self.faults.popleft()
+            self._dispatch(method, target, headers, body)
+            return _fault_response(fault)
         rejection = self._check_headers(headers)
         if rejection is not None:
             return rejection
@@ -687,6 +699,18 @@ class FakeGitHub:
         if secondary_rate_limit and retry_after is None:
             retry_after = 1
         fault = _Fault(status, retry_after, secondary_rate_limit)
+        with self._engine.lock:
+            self._engine.faults.extend([fault] * count)
+
+    def fail_next_write_after_processing(self, status: int = 502) -> None:
+        """Serve the next POST or PATCH for real, then answer `status`: a write the client
+        cannot tell apart from one that never happened (GitHub does this under load)."""
+        with self._engine.lock:
+            self._engine.faults.append(_Fault(status, None, False, after_processing=True))
+
+    def rate_limit_next(self, count: int, reset_in_s: int, status: int = 403) -> None:
+        """The next `count` requests hit an exhausted primary rate limit resetting in `reset_in_s`."""
+        fault = _Fault(status, None, False, primary_rate_limit_reset_s=reset_in_s)
         with self._engine.lock:
             self._engine.faults.extend([fault] * count)
 

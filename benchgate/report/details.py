@@ -1,0 +1,97 @@
+"""The report's findings beyond the table: changes, agreement, worst samples, reliability. Pure."""
+
+from __future__ import annotations
+
+from benchgate import formatting as fmt
+from benchgate import neutralise as safe
+from benchgate.outcome import GateResult
+from benchgate.report.labels import VERDICT, details
+
+
+def agreement(r: GateResult) -> str:
+    lines = [
+        "### Judge vs ground truth",
+        "| Metric | Spearman ρ | Mean abs. difference | n |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, a in r.agreement.items():
+        rho = "—" if a.spearman is None else f"{a.spearman:.2f}"
+        lines.append(f"| {name} | {rho} | {a.mean_abs_diff:.3f} | {a.n:,} |")
+    return "\n".join(lines)
+
+
+def changes(r: GateResult) -> str:
+    level = f"{100 * (1 - r.policy.alpha):g}% CI"
+    lines = ["### Significant changes"]
+    significant = [(n, m) for n, m in r.metrics.items() if m.verdict in ("improved", "regressed")]
+    for name, m in significant:
+        low, high = m.delta_ci or (None, None)
+        interval = f"{level} {fmt.signed(name, low)} to {fmt.signed(name, high)}"
+        lines.append(
+            f"- {VERDICT[m.verdict]} **{name}**: {fmt.signed(name, m.delta)} ({interval}, "
+            f"p {fmt.p_value(m.p_value)}; max drop {fmt.bound(m.threshold.max_drop)})"
+        )
+    if not r.base.found:
+        lines.append("- None: there is no baseline to compare with.")
+        return "\n".join(lines)
+    if not significant:
+        lines.append("- None beyond each metric's max drop.")
+    for name, m in r.metrics.items():
+        if m.verdict != "inconclusive":
+            continue
+        detail = "too few paired samples"
+        if m.delta is not None:
+            detail = f"{fmt.signed(name, m.delta)}, smallest detectable change {fmt.value(name, m.mde)}"
+        settle = (
+            f"about {m.settle_n:,} paired samples would settle it"
+            if m.settle_n
+            else "more samples would settle it"
+        )
+        lines.append(f"- ? **{name}** inconclusive ({detail}); {settle}.")
+    return "\n".join(lines)
+
+
+def worst(r: GateResult) -> str:
+    metrics = [n for n in r.metrics if any(n in w.deltas for w in r.worst)]
+    lines = [
+        "| Sample | " + " | ".join(metrics) + " | Output (start) |",
+        "| --- " * (len(metrics) + 2) + "|",
+    ]
+    for change in r.worst:
+        cells = [fmt.signed(m, change.deltas[m]) if m in change.deltas else "—" for m in metrics]
+        lines.append(
+            f"| {safe.inline(change.id, 60)} | "
+            + " | ".join(cells)
+            + f" | {safe.inline(change.excerpt, 100)} |"
+        )
+    return details(f"Worst-regressed samples ({len(r.worst)})", "\n".join(lines))
+
+
+def reliability(r: GateResult) -> str:
+    rel, calls = r.reliability, r.reliability.calls
+    lines = [
+        "### Reliability",
+        f"- **Unscored:** {rel.unscored:,} of {rel.judgements:,} judgements "
+        f"({fmt.share(rel.unscored, rel.judgements)}; max {fmt.bound(100 * rel.max_unscored)}%)",
+    ]
+    if calls.requests or calls.cache_hits:
+        retries = ", ".join(f"{safe.inline(k, 40)} ×{v}" for k, v in sorted(calls.retries.items())) or "none"
+        lines.append(f"- **Requests:** {calls.requests:,} · retried failures by status: {retries}")
+        lines.append(f"- **Judge re-asks** (unreadable replies asked again): {calls.reasks:,}")
+        lines.append(f"- **Cache:** {calls.cache_hits:,} hits · {calls.cache_misses:,} misses")
+        tokens = f"{calls.prompt_tokens:,} prompt + {calls.completion_tokens:,} completion"
+        cost = f" · est. ${calls.cost_usd:.2f}" if calls.cost_usd is not None else ""
+        lines.append(f"- **Tokens:** {tokens}{cost}")
+    else:
+        lines.append("- **Calls:** none (judged from stored ground truth)")
+    return "\n".join(lines)
+
+
+def unscored(r: GateResult) -> str:
+    rel = r.reliability
+    chunks = []
+    for item in rel.unscored_items:
+        head = f"{safe.inline(item.id, 60)} · {item.metric} · {safe.inline(item.reason, 80)}"
+        chunks.append(head + ("\n\n" + safe.block(item.reply) if item.reply else ""))
+    title = f"Unscored judgements ({len(rel.unscored_items)} of {rel.unscored:,} shown)"
+    return details(title, "\n\n".join(chunks))
