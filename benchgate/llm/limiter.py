@@ -126,7 +126,7 @@ class AdaptiveLimiter:
     def _settle(self, ceiling: int) -> None:
         """The endpoint refuses `ceiling` requests at once: stay one below."""
         self.ceiling = max(1, ceiling if self.ceiling is None else min(self.ceiling, ceiling))
-        self.limit = max(1.0, self.ceiling - 1.0)
+        self.limit = max(1.0, min(self.limit, self.ceiling - 1.0))  # a 429 never raises it
         self._rejections.clear()
         self._since_change = 0
         self._probing = False

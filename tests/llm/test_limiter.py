@@ -44,6 +44,15 @@ def test_a_straggler_among_agreeing_429s_is_left_out() -> None:
     assert (limiter.ceiling, limiter.limit) == (21, 20)
 
 
+def test_429s_answered_out_of_order_never_raise_the_limit() -> None:
+    limiter = AdaptiveLimiter(61, 64)
+    limiter.overloaded(in_flight_then=43)  # far below the window: only a hint
+    limiter.overloaded(in_flight_then=64)  # the burst's last request, answered first
+    assert (limiter.ceiling, limiter.limit) == (64, 61 * 0.9)
+    limiter.overloaded(in_flight_then=45)
+    assert (limiter.ceiling, limiter.limit) == (45, 44)
+
+
 def test_a_lone_straggler_429_does_not_set_the_ceiling() -> None:
     limiter = AdaptiveLimiter(32, 64)
     limiter.overloaded(in_flight_then=2)  # sent when the others had finished
