@@ -17,7 +17,7 @@ from benchgate import __version__, console
 from benchgate.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, BenchgateError
 
 if TYPE_CHECKING:
-    from benchgate.results import Mode
+    from benchgate.results import Mode, Shard
 
 MODES = click.Choice(["dry-run", "live"])
 
@@ -29,6 +29,22 @@ params_option = click.option(
     envvar="BENCHGATE_PARAMS",
     help="The project's params.yaml; relative paths in it start from its directory.",
 )
+
+
+class _ShardSpec(click.ParamType):  # type: ignore[type-arg]
+    """`i/N`: the i-th of N shards (parsed only when given, so `--help` imports nothing)."""
+
+    name = "i/N"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Shard:
+        from benchgate.shards import parse
+
+        try:
+            return value if not isinstance(value, str) else parse(value)  # type: ignore[return-value]
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 scenario_option = click.option(
     "--scenario",
     "-s",
@@ -88,6 +104,13 @@ def cli() -> None:
     help="Live mode: make no LLM calls; metrics whose scorer needs one are skipped (and recorded as "
     "such), the rest are scored. `benchgate ci` sets it when no endpoint is configured.",
 )
+@click.option(
+    "--shard",
+    type=_ShardSpec(),
+    envvar="BENCHGATE_SHARD",
+    help="Score only shard i of N (samples split by a hash of their id), into "
+    "<results>/shards/<i>-of-<N>/; `benchgate merge` puts the shards back together.",
+)
 def run(
     params: Path,
     scenario: str | None,
@@ -98,6 +121,7 @@ def run(
     no_cache: bool,
     allow_missing: bool,
     offline_only: bool,
+    shard: Shard | None,
 ) -> int:
     """Score a scenario and write scores.jsonl, metrics.json and run.json.
 
@@ -119,8 +143,38 @@ def run(
         live=live,
         allow_missing=allow_missing,
         offline_only=offline_only,
+        shard=shard,
     )
     console.print_run(outcome)
+    return EXIT_OK
+
+
+@cli.command()
+@params_option
+@scenario_option
+@click.option(
+    "--mode", type=MODES, default="dry-run", show_default=True, help="Which run's shards these are."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write the merged run here instead of data/results/<scenario>/<mode>/.",
+)
+@click.argument("directories", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False))
+def merge(
+    params: Path, scenario: str | None, mode: Mode, out: Path | None, directories: tuple[Path, ...]
+) -> int:
+    """Merge shard results (from `benchgate run --shard i/N`) into one run.
+
+    DIRECTORIES hold one shard's scores.jsonl and run.json each. They must be every shard
+    of one split, disjoint, and computed from the work tree's dataset, prompt and scorers;
+    the merged files are byte for byte what one unsharded run writes.
+    """
+    from benchgate.commands.merge import merge_shards
+
+    outcome = merge_shards(params, scenario, mode, list(directories), out)
+    shards, samples = outcome.shards, outcome.samples
+    click.echo(f"{outcome.scenario} ({mode}): {shards} shards, {samples} samples -> {outcome.directory}")
     return EXIT_OK
 
 
@@ -171,7 +225,7 @@ def gate(
 
     Reads the base commit's committed results straight from git (no DVC cache or
     remote needed), pairs samples by id and tests every metric's change with a
-    seeded paired bootstrap. Writes gate.json, report.md and report.html (every sample,
+    seeded paired test. Writes gate.json, report.md and report.html (every sample,
     head beside base, with a word diff); exits 1 when the gate fails.
     """
     from benchgate.commands.gate import gate_scenario
@@ -260,6 +314,14 @@ def validate(paths: tuple[Path, ...], allow_missing: bool) -> int:
     envvar="BENCHGATE_COMMENT_AUTHOR",
     help="Login that owns the sticky comment when not a bot (e.g. a personal access token's user).",
 )
+@click.option(
+    "--run/--no-run",
+    "run_stages",
+    default=True,
+    show_default=True,
+    envvar="BENCHGATE_RUN",
+    help="Run the stages first; --no-run gates the results already in place (e.g. merged shards).",
+)
 def ci(
     params: Path,
     scenarios: tuple[str, ...],
@@ -268,6 +330,7 @@ def ci(
     fail_on_warn: bool | None,
     comment: bool,
     comment_author: str | None,
+    run_stages: bool,
 ) -> int:
     """What the GitHub Action runs: run each scenario, gate it, publish the report.
 
@@ -290,6 +353,7 @@ def ci(
         fail_on_warn=fail_on_warn,
         comment=comment,
         comment_author=comment_author,
+        run=run_stages,
     )
     outcome = run_ci(options)
     for note in outcome.notes:

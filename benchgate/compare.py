@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +12,7 @@ from benchgate.config import MetricSpec
 from benchgate.metrics import ScoreTable
 from benchgate.outcome import SampleChange, ScorerChange, Verdict
 from benchgate.results import RunInfo, ScorerInfo
-from benchgate.stats import Change, aggregate, paired_change
+from benchgate.stats import Change, aggregate, decide, paired_change, samples_to_settle
 
 LEGACY_JUDGE = "judge (recorded before scorers were)"
 
@@ -37,8 +38,11 @@ class MetricChange:
 
     base_value: float | None
     change: Change | None
+    """None without pairs, or with too few for the interval to be bounded (`stats.fewest_pairs`)."""
     n_paired: int
     verdict: Verdict
+    settle_n: int | None = None
+    """Inconclusive only: about how many paired samples would settle it (`stats.samples_to_settle`)."""
 
 
 def pair(head: ScoreTable, base: ScoreTable) -> Pairing:
@@ -93,13 +97,14 @@ def compare_metric(
     head_column = head.columns[metric][pairing.head_rows]
     base_column = base.columns[metric][pairing.base_rows]
     both = ~(np.isnan(head_column) | np.isnan(base_column))
-    if not both.any():
+    n_paired = int(both.sum())
+    if n_paired == 0:
         return MetricChange(base_value, None, 0, "no-baseline")
-    if int(both.sum()) < 2:
-        return MetricChange(base_value, None, int(both.sum()), "inconclusive")
     change = paired_change(head_column[both], base_column[both], spec.aggregate, alpha, key)
-    lower = spec.direction == "lower"
-    return MetricChange(base_value, change, int(both.sum()), verdict(change, max_drop, lower))
+    found = verdict(change, max_drop, spec.direction == "lower")
+    settle = samples_to_settle(change, n_paired, max_drop, alpha) if found == "inconclusive" else None
+    bounded = math.isfinite(change.low) and math.isfinite(change.high)
+    return MetricChange(base_value, change if bounded else None, n_paired, found, settle)
 
 
 def verdict(change: Change, max_drop: float, lower_is_better: bool) -> Verdict:
@@ -110,15 +115,8 @@ def verdict(change: Change, max_drop: float, lower_is_better: bool) -> Verdict:
 def classify(delta: float, low: float, high: float, max_drop: float, lower_is_better: bool) -> Verdict:
     """`verdict` from plain numbers, as stored in gate.json (so a read-back result is re-derived)."""
     sign = -1.0 if lower_is_better else 1.0
-    delta = sign * delta
     low, high = sorted((sign * low, sign * high))
-    if high < 0 and delta < -max_drop:
-        return "regressed"
-    if low > 0 and delta > max_drop:
-        return "improved"
-    if -max_drop < low and high < max_drop:
-        return "unchanged"
-    return "inconclusive"
+    return decide(sign * delta, low, high, max_drop)
 
 
 def worst_samples(

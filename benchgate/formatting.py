@@ -38,7 +38,10 @@ def share(part: int, whole: int) -> str:
 
 
 def p_value(number: float | None) -> str:
-    """A p-value, floored at the bootstrap's resolution."""
+    """A p-value to 3 decimals, rounded down so that a p below alpha never prints as alpha."""
     if number is None:
         return "—"
-    return "<0.001" if number < 0.001 else f"{number:.3f}"
+    if number < 0.001:
+        return "<0.001"
+    text = f"{number:.3f}"
+    return f"{float(text) - 0.001:.3f}" if float(text) > number else text

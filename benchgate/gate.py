@@ -15,10 +15,12 @@ import numpy as np
 from benchgate import formatting as fmt
 from benchgate.companion import agreement, companion_run
 from benchgate.compare import Pairing, classify, compare_metric, pair, scorer_change, worst_samples
-from benchgate.config import LATENCY_METRIC, GatePolicy, OnOutcome, Scenario
+from benchgate.config import LATENCY_METRIC, GatePolicy, Governance, OnOutcome, Scenario
 from benchgate.metrics import ScoreTable, summarise_table
+from benchgate.observations import observe
 from benchgate.outcome import (
     Agreement,
+    Approvals,
     BaseRef,
     GateResult,
     HeadRef,
@@ -33,6 +35,7 @@ from benchgate.outcome import (
     SampleSets,
     Status,
     Threshold,
+    Trend,
     UnscoredItem,
     Verdict,
 )
@@ -62,6 +65,9 @@ class GateInput:
     stage: str | None = None
     policy_source: Literal["head", "base"] = "head"
     policy_changes: list[PolicyChange] = field(default_factory=list)
+    governance: Governance = field(default_factory=Governance)
+    approvals: Approvals | None = None
+    trend: Trend | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,7 @@ def evaluate(gate: GateInput) -> GateResult:
             on_skipped=gate.policy.on_skipped,
             min_samples=gate.policy.min_samples,
             max_unscored=gate.policy.max_unscored,
+            governance=gate.governance,
         ),
         policy_changes=gate.policy_changes,
         scenario=gate.scenario_name,
@@ -120,12 +127,14 @@ def evaluate(gate: GateInput) -> GateResult:
         if gate.companion
         else None,
         agreement=_agreement(gate),
+        approvals=gate.approvals,
+        trend=gate.trend,
     )
     return decide(draft)
 
 
 def decide(result: GateResult) -> GateResult:
-    """Every verdict, status and reason, derived from the measured fields and the policy alone."""
+    """Every verdict, status, reason and observation, from the measured fields and the policy alone."""
     policy = result.policy
     reasons: list[Reason] = []
     metrics = {}
@@ -142,15 +151,46 @@ def decide(result: GateResult) -> GateResult:
             f"max_unscored is {fmt.bound(100 * rel.max_unscored)}%"
         )
         reasons.append(Reason(kind="unscored", status="fail", message=message))
-    status = worst(*(m.status for m in metrics.values()), *(r.status for r in reasons))
-    return result.model_copy(
-        update={
-            "metrics": metrics,
-            "reasons": reasons,
-            "status": status,
-            "failed": status == "fail" or (status == "warn" and policy.fail_on_warn),
-        }
+    evidence = worst(*(m.status for m in metrics.values()), *(r.status for r in reasons))
+    waiting = _pending_approvals(result)
+    status = worst(evidence, *(r.status for r in waiting))
+    failed = evidence == "fail" or (evidence == "warn" and policy.fail_on_warn)
+    if status == "pending":
+        failed = failed or policy.governance.on_pending == "fail" or policy.fail_on_warn
+    decided = result.model_copy(
+        update={"metrics": metrics, "reasons": reasons + waiting, "status": status, "failed": failed}
     )
+    return decided.model_copy(update={"observations": observe(decided)})
+
+
+def _pending_approvals(result: GateResult) -> list[Reason]:
+    """With approvals required, every role of the policy must be approved in a pull request's reviews.
+
+    Roles are taken from the policy, not from `approvals`, so a role left out of a gate.json
+    counts as missing. Outside a pull request (`approvals` None) there is nothing to approve.
+    """
+    governance = result.policy.governance
+    if not governance.required or result.approvals is None:
+        return []
+    states = {role.role: role for role in result.approvals.roles}
+    missing = []
+    for name in governance.approvers:
+        role = states.get(name)
+        if role is None:
+            missing.append(f"{name} (not checked)")
+        elif role.state == "changes-requested":
+            missing.append(f"{name} (changes requested by {role.reviewer})")
+        elif role.state == "unverified":
+            teams = ", ".join(role.unverified_teams)
+            missing.append(
+                f"{name} (cannot verify team {teams})" if teams else f"{name} (reviews unreadable)"
+            )
+        elif role.state == "pending":
+            missing.append(f"{name} (no review yet)")
+    if not missing:
+        return []
+    message = "awaiting approval: " + "; ".join(missing)
+    return [Reason(kind="approval", status="pending", message=message)]
 
 
 def _decide_metric(name: str, m: MetricResult, policy: Policy) -> tuple[MetricResult, list[Reason]]:
@@ -313,7 +353,7 @@ def _compared(gate: GateInput, tables: _Tables, metric: str) -> dict[str, Any]:
         "base_value": _round(found.base_value),
         "n_paired": found.n_paired,
         "no_baseline": no_baseline,
-        "settle_n": getattr(found, "settle_n", None),
+        "settle_n": found.settle_n,
     }
     change = found.change
     if change is not None:

@@ -128,6 +128,15 @@ class ScorerInfo(_Record):
         return mine == (other.type, other.version, other.config_sha256)
 
 
+class Shard(_Record):
+    """Which part of a sharded run this is (`benchgate run --shard i/N`)."""
+
+    index: int = Field(ge=1)
+    """1-based shard number."""
+    count: int = Field(ge=1)
+    """How many shards the samples were split into."""
+
+
 class RunInfo(_Record):
     """run.json: everything about a run that is not a number per metric."""
 
@@ -157,6 +166,8 @@ class RunInfo(_Record):
     """Scored metric -> its scorer's identity (empty in results written before scorers existed)."""
     skipped: dict[str, str] = Field(default_factory=dict)
     """Metric -> why it has no values in this run (its scorer needs an LLM and none was available)."""
+    shard: Shard | None = None
+    """Set on one shard's results; `benchgate merge` combines all shards into an unsharded run."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,11 @@ def write_run(
     _replace(directory / SCORES, lines)
     metrics = {name: summary.model_dump(exclude_none=True) for name, summary in summaries.items()}
     _replace(directory / METRICS, json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
-    _replace(directory / RUN_INFO, info.model_dump_json(indent=2) + "\n")
+    # An unsharded run.json carries no `shard` key, so merged shards write the same bytes.
+    _replace(
+        directory / RUN_INFO,
+        info.model_dump_json(indent=2, exclude={"shard"} if info.shard is None else None) + "\n",
+    )
 
 
 def read_run(directory: Path, shown: str) -> RunFiles:

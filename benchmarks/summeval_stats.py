@@ -1,14 +1,14 @@
 """The base comparison on real data: SummEval's expert ratings of 16 systems on 100 articles.
 
-Three checks of the paired bootstrap and verdict rule (design defaults: B = 10,000,
-alpha = 0.05, max_drop = 0.02 on the 0..1 scale):
+Three checks of the paired comparison (`stats.paired_change`: sign-flip randomisation for
+means) and the verdict rule, at the design defaults (alpha = 0.05, max_drop = 0.02 on the
+0..1 scale):
   1. every pair of systems: how verdicts split, and the time per comparison;
   2. null calibration: head/base swapped at random per article (a paired permutation,
      so no true difference): how often a verdict claims a change (should be <= alpha);
   3. replication: verdicts on articles 0-49 vs 50-99: how often a significant change in
-     one half points the same way in the other, and never the opposite way;
-  4. coverage at small n: 800 null comparisons on random article subsets of n = 20, 30, 100:
-     how often the 95% CI excludes 0 (target 5%).
+     one half points the same way in the other, and never the opposite way.
+Calibration at small n over thousands of trials is benchmarks/calibration.py.
 Reads ../shared/datasets/summeval/summeval.jsonl (third-party data, not in this repository).
 Usage: python -m benchmarks.summeval_stats [--path FILE]
 """
@@ -28,7 +28,12 @@ from benchgate.compare import verdict
 from benchgate.stats import paired_change
 
 DIMENSIONS = ("coherence", "consistency", "fluency", "relevance")
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "summeval" / "summeval.jsonl"
+_RELATIVE = Path("shared", "datasets", "summeval", "summeval.jsonl")
+DEFAULT = next(
+    (up / _RELATIVE for up in Path(__file__).resolve().parents if (up / _RELATIVE).exists()),
+    Path(__file__).resolve().parents[2] / _RELATIVE,
+)
+"""The first shared/ found above this checkout (worktrees sit one level deeper than main)."""
 ALPHA, MAX_DROP = 0.05, 0.02
 
 
@@ -55,7 +60,9 @@ def main() -> None:
     parser.add_argument("--path", type=Path, default=DEFAULT)
     grid = load(parser.parse_args().path)
     rng = np.random.default_rng(11)
-    print("# SummEval: 16 systems x 100 articles, expert ratings; B=10,000, alpha=0.05, max_drop=0.02")
+    print(
+        "# SummEval: 16 systems x 100 articles, expert ratings; sign-flip B=10,000, alpha=0.05, max_drop=0.02"
+    )
     print(
         "dimension | pairs | improved | regressed | unchanged | inconclusive | null false changes | "
         "split-half same direction | opposite | ms/comparison"
@@ -90,30 +97,6 @@ def main() -> None:
             f"{counts['inconclusive']} | {false}/{len(pairs)} ({false / len(pairs):.1%}) | "
             f"{same}/{significant_first} | {opposite} | {per:.1f}"
         )
-    calibration(grid)
-
-
-def calibration(grid: dict[str, np.ndarray], trials: int = 800) -> None:  # type: ignore[type-arg]
-    """Type-I error of the CI (and of verdicts) under a paired permutation null."""
-    rng = np.random.default_rng(5)
-    pairs = list(itertools.combinations(range(16), 2))
-    print("n | null trials | 95% CI excludes 0 | verdict claims a change")
-    for n in (20, 30, 100):
-        excludes = claims = 0
-        for trial in range(trials):
-            scores = grid[DIMENSIONS[trial % 4]][:, rng.choice(100, size=n, replace=False)]
-            a, b = pairs[rng.integers(len(pairs))]
-            swap = rng.random(n) < 0.5
-            change = paired_change(
-                np.where(swap, scores[a], scores[b]),
-                np.where(swap, scores[b], scores[a]),
-                "mean",
-                ALPHA,
-                f"{n}/{trial}",
-            )
-            excludes += change.low > 0 or change.high < 0
-            claims += verdict(change, MAX_DROP, lower_is_better=False) in ("improved", "regressed")
-        print(f"{n} | {trials} | {excludes / trials:.2%} | {claims / trials:.2%}")
 
 
 if __name__ == "__main__":

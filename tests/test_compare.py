@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from benchgate.compare import pair, verdict, worst_samples
+from benchgate.compare import MetricChange, compare_metric, pair, verdict, worst_samples
+from benchgate.config import MetricSpec
 from benchgate.metrics import ScoreTable
 from benchgate.results import SampleScore
-from benchgate.stats import Change
+from benchgate.stats import Change, samples_to_settle
 
 
 def change(delta: float, low: float, high: float) -> Change:
@@ -74,3 +75,61 @@ def test_worst_samples_count_a_rise_as_worse_when_lower_is_better() -> None:
     )
     assert [w.id for w in worst] == ["b", "c"]
     assert worst[0].deltas == {"toxicity": pytest.approx(0.4)}  # shown as head - base
+
+
+def paired_tables(head: list[float | None], base: list[float | None]) -> tuple[ScoreTable, ScoreTable]:
+    def build(values: list[float | None]) -> ScoreTable:
+        return ScoreTable.build(
+            [SampleScore(id=f"s{i:03d}", scores={} if v is None else {"m": v}) for i, v in enumerate(values)],
+            ["m"],
+        )
+
+    return build(head), build(base)
+
+
+def compared(head: list[float | None], base: list[float | None], max_drop: float = 0.02) -> MetricChange:
+    head_table, base_table = paired_tables(head, base)
+    spec = MetricSpec.model_validate({"pass": 0.5})
+    return compare_metric(
+        head_table,
+        base_table,
+        pair(head_table, base_table),
+        "m",
+        spec,
+        alpha=0.05,
+        max_drop=max_drop,
+        key="k",
+    )
+
+
+def test_inconclusive_change_says_how_many_samples_would_settle_it() -> None:
+    base = [0.75] * 30
+    head = [0.5 if i < 3 else 0.75 for i in range(30)]  # three items down one point
+    found = compared(head, base)
+    assert found.verdict == "inconclusive"
+    assert found.change is not None
+    assert found.settle_n == samples_to_settle(found.change, 30, 0.02, 0.05)
+    assert found.settle_n is not None and found.settle_n > 30
+
+
+def test_decisive_change_has_no_settle_n() -> None:
+    found = compared([0.5] * 30, [0.75] * 30)
+    assert found.verdict == "regressed"
+    assert found.settle_n is None
+
+
+def test_pairs_with_a_missing_value_are_left_out() -> None:
+    head: list[float | None] = [None, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+    base: list[float | None] = [0.75, 0.75, None, 0.75, 0.75, 0.75, 0.75, 0.75]
+    found = compared(head, base)
+    assert found.n_paired == 6
+    assert found.change is not None and found.change.p_value == 1 / 32
+    assert compared([None, None], [0.5, 0.5]).change is None
+
+
+def test_too_few_pairs_for_a_bounded_interval_keep_no_change_but_a_settle_n() -> None:
+    found = compared([0.5, 0.5, 0.5], [0.75, 0.75, 0.75])
+    assert (found.change, found.n_paired, found.verdict) == (None, 3, "inconclusive")
+    assert found.settle_n == 6
+    single = compared([0.5], [0.75])
+    assert (single.change, single.n_paired, single.settle_n) == (None, 1, None)

@@ -11,14 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchgate import dvc, git
-from benchgate.commands.gate import GateOutcome, gate_scenario
+from benchgate import governance as roles
+from benchgate.commands.gate import ApprovalsFor, GateOutcome, HistoryOptions, gate_scenario
 from benchgate.commands.run import needs_offline_only, run_scenario
+from benchgate.config import Governance
 from benchgate.errors import GitError, GitHubDenied, InputError
 from benchgate.github.api import GitHubAPI
 from benchgate.github.context import RunContext, read_context
+from benchgate.github.reviews import read_approvals
 from benchgate.github.sticky import upsert
 from benchgate.github.workflow import annotate, append_summary, set_outputs, summary_room
-from benchgate.outcome import RUN_URL, Status
+from benchgate.outcome import RUN_URL, Approvals, GateStatus
 from benchgate.params_file import Project, load_project
 from benchgate.report import COMMENT_LIMIT, marker, render, utf8_size
 from benchgate.report.junit import render_junit
@@ -41,13 +44,15 @@ class CIOptions:
     fail_on_warn: bool | None = None
     comment: bool = True
     comment_author: str | None = None
+    run: bool = True
+    """False gates the results already in the work tree (e.g. shards merged by `benchgate merge`)."""
 
 
 @dataclass
 class CIOutcome:
     """What happened, for the exit code and the log."""
 
-    status: Status = "pass"
+    status: GateStatus = "pass"
     failed: bool = False
     base: str | None = None
     gates: dict[str, GateOutcome] = field(default_factory=dict)
@@ -70,17 +75,20 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
         project.scenario(name)
     outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
     stages = dvc.list_stages(project.root) if dvc.has_pipeline(project.root) else set()
-    if stages:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
+    if stages and options.run:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
         _refuse_bad_inputs(project, options.mode)
+    history = HistoryOptions(rev=context.base_sha, label=env.get("GITHUB_BASE_REF") or None, fetch=True)
+    approvals_for = _approvals_reader(context, env.get("GITHUB_TOKEN")) if context.is_pr else None
     for name in names:
-        offline = options.mode == "live" and needs_offline_only(project, name)
+        offline = options.run and options.mode == "live" and needs_offline_only(project, name)
         if offline:
             outcome.notes.append(
                 f"{name}: no LLM endpoint is configured (LLM_URL or llm.url), so this live run scores "
                 "only the metrics that need no LLM (--offline-only); the others are reported as skipped"
             )
             annotate("warning", f"benchgate {name}: offline only", outcome.notes[-1])
-        _reproduce(project, name, options.mode, stages, offline_only=offline)
+        if options.run:
+            _reproduce(project, name, options.mode, stages, offline_only=offline)
         outcome.gates[name] = gate_scenario(
             options.params,
             name,
@@ -90,6 +98,8 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
             fail_on_warn=options.fail_on_warn,
             run_url=run_url(env),
             env=env,
+            history=history,
+            approvals_for=approvals_for,
         )
     results = [gate.result for gate in outcome.gates.values()]
     outcome.status = worst(*(r.status for r in results))
@@ -136,6 +146,32 @@ def _base_commit(root: Path, context: RunContext) -> str | None:
     if context.is_pr:
         return git.merge_base("HEAD", context.base_sha, top) or context.base_sha
     return context.base_sha
+
+
+def _approvals_reader(context: RunContext, token: str | None) -> ApprovalsFor:
+    """The PR's reviews resolved for a governance policy, read once per policy (scenarios share it)."""
+    read: dict[str, Approvals] = {}
+    number = context.pr_number or 0
+
+    def approvals_for(governance: Governance) -> Approvals:
+        key = governance.model_dump_json()
+        if key in read:
+            return read[key]
+        if not token or not context.repository:
+            read[key] = roles.unavailable(governance, number, "no GITHUB_TOKEN: the reviews were not read")
+            return read[key]
+
+        async def fetch() -> Approvals:
+            api = GitHubAPI(context.api_url, context.repository or "", token)
+            try:
+                return await read_approvals(api, number, governance)
+            finally:
+                await api.aclose()
+
+        read[key] = asyncio.run(fetch())
+        return read[key]
+
+    return approvals_for
 
 
 def _refuse_bad_inputs(project: Project, mode: Mode) -> None:
@@ -186,6 +222,10 @@ def run_url(env: Mapping[str, str]) -> str | None:
 
 def _annotate(outcome: CIOutcome) -> None:
     for name, gate in outcome.gates.items():
+        for reason in gate.result.reasons:
+            if reason.kind == "approval":
+                level = "error" if gate.result.failed else "warning"
+                annotate(level, f"benchgate {name}: approvals pending", reason.message)
         for metric, result in gate.result.metrics.items():
             if result.status != "pass":
                 level = "error" if result.status == "fail" else "warning"

@@ -14,10 +14,11 @@ from benchgate.fingerprint import file_ref
 from benchgate.ground_truth import judge_with_ground_truth
 from benchgate.metrics import summarise
 from benchgate.params_file import Project, load_project, problems_at
-from benchgate.results import MetricSummary, Mode, Reliability, RunInfo, SampleScore
+from benchgate.results import MetricSummary, Mode, Reliability, RunInfo, SampleScore, Shard
 from benchgate.results_store import write_run
 from benchgate.scorers.plan import RunPlan, plan_run
 from benchgate.scorers.registry import Scorers
+from benchgate.shards import belongs
 
 if TYPE_CHECKING:
     from benchgate.llm.endpoint import Endpoint
@@ -60,12 +61,14 @@ def run_scenario(
     live: LiveOptions | None = None,
     allow_missing: bool = False,
     offline_only: bool = False,
+    shard: Shard | None = None,
 ) -> RunOutcome:
     """Score every sample (or the first `limit`) and write the run's three files.
 
     A dry-run needs every sample's stored output and the ground truth of its judge metrics;
     `allow_missing` leaves what is missing unscored instead (counted, never 0).
     `offline_only` makes no LLM calls: metrics whose scorer needs one are skipped and say so.
+    With `shard`, only the samples of that shard are scored, into `<results>/shards/<i>-of-<N>/`.
     """
     project = load_project(params)
     name, spec = project.scenario(scenario)
@@ -79,6 +82,10 @@ def run_scenario(
         checks=scorers.checks(),
     )
     samples = dataset.samples[:limit] if limit else dataset.samples
+    if shard is not None:
+        if limit:
+            raise UsageError("--shard splits the whole dataset; it cannot be combined with --limit")
+        samples = [sample for sample in samples if belongs(sample.id, shard)]
     plan = plan_run(spec, scorers, mode, no_llm=_no_llm(project, spec, mode, offline_only))
     reliability = Reliability()
     judged: list[SampleScore] | None = None
@@ -105,8 +112,11 @@ def run_scenario(
         reliability=reliability,
         scorers=scorers.infos(),
         skipped=plan.skipped,
+        shard=shard,
     )
     directory = out or project.root / project.results_dir(name, mode)
+    if out is None and shard is not None:
+        directory = directory / "shards" / f"{shard.index}-of-{shard.count}"
     write_run(directory, scores, summaries, info)
     return RunOutcome(name, mode, directory, len(samples), summaries, reliability, plan.skipped)
 
