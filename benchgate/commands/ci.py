@@ -72,11 +72,13 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
     project = load_project(options.params)
     names = options.scenarios or sorted(project.params.scenarios)
     for name in names:
-        project.scenario(name)
+        project.scenario(name, check_pulled=False)
+    # Only the datasets of the scenarios run; the base's results come from git, not from DVC.
+    dvc.pull(project.root, [project.params.scenarios[name].dataset for name in names])
     outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
     stages = dvc.list_stages(project.root) if dvc.has_pipeline(project.root) else set()
     if stages and options.run:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
-        _refuse_bad_inputs(project, options.mode)
+        _refuse_bad_inputs(project, options.mode, names)
     history = HistoryOptions(rev=context.base_sha, label=env.get("GITHUB_BASE_REF") or None, fetch=True)
     approvals_for = _approvals_reader(context, env.get("GITHUB_TOKEN")) if context.is_pr else None
     for name in names:
@@ -174,10 +176,10 @@ def _approvals_reader(context: RunContext, token: str | None) -> ApprovalsFor:
     return approvals_for
 
 
-def _refuse_bad_inputs(project: Project, mode: Mode) -> None:
+def _refuse_bad_inputs(project: Project, mode: Mode, names: list[str]) -> None:
     from benchgate.commands.validate import validate
 
-    problems = validate([project.params_path], complete=mode == "dry-run").problems
+    problems = validate([project.params_path], complete=mode == "dry-run", only=names).problems
     if problems:
         raise InputError(problems)
 
