@@ -173,9 +173,11 @@ class LLMSettings(_Strict):
     """How live mode talks to OpenAI-compatible endpoints."""
 
     url: str | None = None
-    """Default endpoint (`http://host:port` or `.../v1`); the LLM_URL variable wins."""
+    """Default endpoint (`http://host:port`, `.../v1` or the full chat path; a query string is sent
+    last and never shown); the LLM_URL variable wins."""
     timeout_s: float = Field(default=120.0, gt=0)
-    """Seconds to wait for one response before the attempt counts as a timeout (and is retried)."""
+    """Seconds to wait for one whole response (connecting may take up to 10 s more) before the
+    attempt counts as a timeout (and is retried)."""
     concurrency: int = Field(default=8, ge=1, le=1024)
     """Requests in flight at the start; from there it grows until the endpoint pushes back (429)
     and settles just below."""
@@ -184,7 +186,8 @@ class LLMSettings(_Strict):
     max_attempts: int = Field(default=8, ge=1, le=50)
     """Attempts per call for transient failures (429, 5xx, timeouts, dropped connections)."""
     max_retry_s: float = Field(default=120.0, gt=0)
-    """Seconds a single call may spend retrying before it fails."""
+    """Seconds a single call may take, counted from its first attempt, before it fails: no wait
+    ends and no retry starts after it, and a server asking to wait longer ends the call at once."""
     prices: dict[str, Price] = Field(default_factory=dict)
     """Model name -> price, for the cost estimate in run.json and the report; unlisted models are
     not estimated."""

@@ -26,6 +26,7 @@ from benchgate.config import LLMSettings, Scenario
 from benchgate.dataset import Sample
 from benchgate.llm.cache import ResponseCache
 from benchgate.llm.client import ChatClient
+from benchgate.llm.endpoint import parse_endpoint
 from benchgate.llm.limiter import AdaptiveLimiter
 from benchgate.llm.live import LivePlan, run_live
 from benchgate.llm.progress import PlainProgress
@@ -68,7 +69,7 @@ async def judge_calls(url: str, calls: int, cache_dir: Path) -> tuple[float, flo
         Sample(id=f"s{i:05d}", input={"posts": [{"text": f"Новость {i}"}]}, output=f"Дайджест {i}")
         for i in range(calls // len(METRICS))
     ]
-    plan = LivePlan(SCENARIO, SCENARIO.judge, url, None, None, "", "p.md")  # type: ignore[arg-type]
+    plan = LivePlan(SCENARIO, SCENARIO.judge, parse_endpoint(url, "url"), None, None, "", "p.md")  # type: ignore[arg-type]
     client = ChatClient(
         api_key=None,
         policy=RetryPolicy(max_attempts=settings.max_attempts, max_retry_s=settings.max_retry_s),

@@ -16,17 +16,25 @@ import pytest
 
 from benchmarks.synthetic import METRICS, write_project
 from tests.conftest import benchgate, tool_env
-from tests.fakes.openai_server import FakeConfig, FakeOpenAIServer
+from tests.fakes.certificates import self_signed
+from tests.fakes.openai_server import FakeConfig, FakeOpenAIServer, make_default_responder
+from tests.fakes.proxy_server import FakeProxy
+from tests.fakes.raw_server import RawAnswer, RawServer, http
 
 JUDGE = "synthetic-judge"
 RESULTS = "data/results/synthetic/live"
 CACHE = ".benchgate/cache.sqlite"
 KEY = "sk-test-9f8e7d6c5b4a39281706"
+NO_TRUST = {"SSL_CERT_FILE": "", "SSL_CERT_DIR": ""}
+"""The machine's own CA settings, blanked: the self-signed test certificate is in neither."""
+NO_PROXIES = {"HTTP_PROXY": "", "HTTPS_PROXY": "", "ALL_PROXY": "", "NO_PROXY": "", "no_proxy": ""}
 
 
-def live(root: Path, url: str, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {"LLM_URL": url, **({"LLM_API_KEY": key} if key else {})}
-    return benchgate(root, "run", "--mode", "live", *args, env=env)
+def live(
+    root: Path, url: str, *args: str, key: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    variables = {"LLM_URL": url, **({"LLM_API_KEY": key} if key else {}), **(env or {})}
+    return benchgate(root, "run", "--mode", "live", *args, env=variables)
 
 
 def scores(root: Path) -> list[dict[str, object]]:
@@ -39,7 +47,7 @@ def reliability(root: Path) -> dict[str, object]:
 
 def cached_replies(root: Path) -> int:
     with sqlite3.connect(root / CACHE) as db:
-        return int(db.execute("SELECT count(*) FROM responses").fetchone()[0])
+        return int(db.execute("SELECT count(*) FROM replies").fetchone()[0])
 
 
 def test_faulty_endpoint_loses_nothing_and_retries_match_the_server(tmp_path: Path) -> None:
@@ -252,3 +260,219 @@ def test_repeated_judgements_are_averaged_and_priced(tmp_path: Path) -> None:
     for record in scores(tmp_path):
         for value in record["scores"].values():  # type: ignore[union-attr]
             assert round(value * 12) == value * 12, "mean of three scores on the 0, .25, ... 1 scale"
+
+
+def last_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.stderr.strip().splitlines()[-1]
+
+
+def test_a_self_signed_endpoint_fails_fast_naming_ssl_cert_file_and_works_once_trusted(
+    tmp_path: Path,
+) -> None:
+    write_project(tmp_path, 20)
+    certificate, key = self_signed(tmp_path)
+    with FakeOpenAIServer(FakeConfig(models=(JUDGE,)), tls=(certificate, key)) as server:
+        started = time.monotonic()
+        refused = live(tmp_path, server.url, env=NO_TRUST)
+        elapsed = time.monotonic() - started
+        assert server.stats()["total_requests"] == 0
+        trusted = live(tmp_path, server.url, env={**NO_TRUST, "SSL_CERT_FILE": str(certificate)})
+        answered = server.stats()["total_requests"]
+    assert refused.returncode == 3
+    assert elapsed < 10, "a certificate failure is not retried"
+    line = last_line(refused)
+    assert line.startswith(f"benchgate: error: LLM endpoint {server.url}/v1/chat/completions")
+    assert "TLS certificate not trusted (self-signed certificate)" in line and "set SSL_CERT_FILE" in line
+    assert trusted.returncode == 0, trusted.stderr
+    assert answered == 20 * len(METRICS)
+    assert all(set(r["scores"]) == set(METRICS) for r in scores(tmp_path))  # type: ignore[arg-type]
+
+
+def test_an_http_proxy_carries_plain_and_tls_calls(tmp_path: Path) -> None:
+    write_project(tmp_path, 20)
+    certificate, key = self_signed(tmp_path)
+    plain_server = FakeOpenAIServer(FakeConfig(models=(JUDGE,)))
+    tls_server = FakeOpenAIServer(FakeConfig(models=(JUDGE,)), tls=(certificate, key))
+    with plain_server as plain, tls_server as tls, FakeProxy() as proxy:
+        forwarded = live(tmp_path, plain.url, "--no-cache", env={**NO_PROXIES, "HTTP_PROXY": proxy.url})
+        tunnelled = live(
+            tmp_path,
+            tls.url,
+            "--no-cache",
+            env={**NO_PROXIES, "https_proxy": proxy.url, "SSL_CERT_FILE": str(certificate)},
+        )
+        bypassed = live(
+            tmp_path,
+            plain.url,
+            "--no-cache",
+            env={"HTTP_PROXY": proxy.url, "NO_PROXY": "localhost,127.0.0.1"},
+        )
+        seen = proxy.seen()
+        served = plain.stats()["total_requests"], tls.stats()["total_requests"]
+    assert (forwarded.returncode, tunnelled.returncode, bypassed.returncode) == (0, 0, 0), tunnelled.stderr
+    calls = 20 * len(METRICS)
+    assert served == (2 * calls, calls)
+    posts = [line for line in seen if line.startswith("POST ")]
+    assert posts == [f"POST {plain.url}/v1/chat/completions"] * calls, "every plain call, none bypassed"
+    tunnels = [line for line in seen if line.startswith("CONNECT ")]
+    assert tunnels and set(tunnels) == {f"CONNECT 127.0.0.1:{tls.port}"}
+
+
+def test_a_socks_proxy_works_with_the_extra_and_is_a_clear_error_without(tmp_path: Path) -> None:
+    write_project(tmp_path, 20)
+    missing = tmp_path / "without-extra"
+    missing.mkdir()
+    (missing / "aiohttp_socks.py").write_text("raise ImportError(\"No module named 'aiohttp_socks'\")\n")
+    with FakeOpenAIServer(FakeConfig(models=(JUDGE,))) as server, FakeProxy() as proxy:
+        socks = {**NO_PROXIES, "ALL_PROXY": proxy.socks_url}
+        without = live(tmp_path, server.url, env={**socks, "PYTHONPATH": str(missing)})
+        assert server.stats()["total_requests"] == 0
+        extra = pytest.importorskip("aiohttp_socks")  # installed by the `socks` extra
+        done = live(tmp_path, server.url, env=socks)
+        seen = proxy.seen()
+    assert without.returncode == 2
+    assert last_line(without) == (
+        f"benchgate: error: ALL_PROXY={proxy.socks_url} is a SOCKS proxy, which needs an extra: "
+        "pip install 'benchgate[socks]'; or exempt the endpoint with NO_PROXY"
+    )
+    assert extra is not None and done.returncode == 0, done.stderr
+    assert seen and set(seen) == {f"SOCKS5 127.0.0.1:{server.port}"}
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("127.0.0.1:8000", "127.0.0.1:8000 needs an http:// or https:// scheme and a host"),
+        ("http://127.0.0.1:80000/v1", "http://127.0.0.1:80000/v1 has an invalid port"),
+        ("htp://u:secret@127.0.0.1/v1?key=sk-url-000000", "htp://127.0.0.1/v1 needs an http:// or https://"),
+    ],
+)
+def test_an_unusable_llm_url_is_a_usage_error_before_any_work(tmp_path: Path, url: str, problem: str) -> None:
+    write_project(tmp_path, 20)
+    done = live(tmp_path, url)
+    assert done.returncode == 2
+    line = last_line(done)
+    assert line.startswith(f"benchgate: error: LLM_URL: {problem}")
+    assert "secret" not in done.stderr and "sk-url" not in done.stderr
+    assert not (tmp_path / CACHE).exists()
+
+
+def test_a_query_string_goes_last_on_the_wire_and_is_never_shown(tmp_path: Path) -> None:
+    write_project(tmp_path, 20)
+    query = "api-version=2024-06-01&key=sk-query-0123456789"
+    with FakeOpenAIServer(FakeConfig(models=(JUDGE,))) as server, FakeProxy() as proxy:
+        done = live(tmp_path, f"{server.url}/v1?{query}", env={**NO_PROXIES, "HTTP_PROXY": proxy.url})
+        gate = benchgate(tmp_path, "gate", "--mode", "live")
+        seen = set(proxy.seen())
+    assert done.returncode == 0, done.stderr
+    assert seen == {f"POST {server.url}/v1/chat/completions?{query}"}
+    run = json.loads((tmp_path / RESULTS / "run.json").read_text())
+    assert run["endpoint"] == f"{server.url}/v1/chat/completions"
+    assert gate.returncode in (0, 1), gate.stderr
+    for path in [p for p in tmp_path.rglob("*") if p.is_file()]:
+        assert b"api-version" not in path.read_bytes() and b"sk-query" not in path.read_bytes(), path
+    assert "api-version" not in done.stdout + done.stderr + gate.stdout + gate.stderr
+
+
+JUDGED = json.dumps(
+    {"choices": [{"message": {"content": '{"score": 4, "reason": "ok"}'}, "finish_reason": "stop"}]}
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("first", "retried"),
+    [
+        (http(200, b"[]"), {"malformed 200": 2}),
+        (http(200, JUDGED[:-1] + b', "usage": ["odd"]}'), {"malformed 200": 1}),
+        (http(500, b"[1]"), {"500": 1, "malformed 200": 1}),
+        (http(404, b'["no such model"]'), None),
+    ],
+    ids=["list-body", "usage-list", "500-list", "404-list"],
+)
+def test_odd_bodies_end_in_a_result_or_one_line_never_a_crash(
+    tmp_path: Path, first: bytes, retried: dict[str, int] | None
+) -> None:
+    write_project(tmp_path, 20)
+    answers = [RawAnswer(first, "keep"), RawAnswer(http(200, b'{"choices": []}'), "keep")]
+    with RawServer(lambda n: answers[n] if n < 2 else RawAnswer(http(200, JUDGED), "keep")) as server:
+        done = live(tmp_path, server.url)
+    if retried is None:
+        assert done.returncode == 3
+        assert last_line(done).endswith('HTTP 404 ["no such model"] (check the model name and LLM_URL)')
+        return
+    assert done.returncode == 0, done.stderr
+    assert reliability(tmp_path)["retries"] == retried, "a malformed 200 is labelled so, not as status 200"
+    benchgate(tmp_path, "gate", "--mode", "live")
+    report = (tmp_path / ".benchgate/reports/synthetic/live/report.md").read_text()
+    assert "`malformed 200` ×" in report
+
+
+def test_a_server_rejecting_response_format_in_fastapi_words_is_negotiated_to_plain_text(
+    tmp_path: Path,
+) -> None:
+    write_project(tmp_path, 20)
+    with FakeOpenAIServer(FakeConfig(models=(JUDGE,), reject_response_format=True)) as server:
+        done = live(tmp_path, server.url)
+        status = server.stats()["status"]
+    assert done.returncode == 0, done.stderr
+    assert status == {"422": 2, "200": 20 * len(METRICS)}, "one json_schema and one json_object probe"
+    with sqlite3.connect(tmp_path / CACHE) as db:
+        assert db.execute("SELECT mode FROM formats").fetchall() == [("text",)]
+    assert all(set(r["scores"]) == set(METRICS) for r in scores(tmp_path))  # type: ignore[arg-type]
+
+
+def test_an_echoed_example_is_not_taken_for_a_score(tmp_path: Path) -> None:
+    write_project(tmp_path, 20)
+    example = '{"score": 3, "reason": "one post is missing"}'
+    params = (tmp_path / "params.yaml").read_text()
+    described = f"{{pass: 0.88, warn: 0.80, description: 'reply like {example}'}}"
+    (tmp_path / "params.yaml").write_text(params.replace("{pass: 0.88, warn: 0.80}", described, 1))
+    with FakeOpenAIServer(FakeConfig(models=(JUDGE,)), responder=lambda body: f"Sure: {example}") as server:
+        done = live(tmp_path, server.url)
+    assert done.returncode == 0, done.stderr
+    judged = scores(tmp_path)
+    assert all(set(r["unscored"]) == {"coverage"} for r in judged), judged[0]  # type: ignore[arg-type]
+
+
+def test_replies_cached_for_one_endpoint_are_not_served_for_another(tmp_path: Path) -> None:
+    write_project(tmp_path, 20)
+    with (
+        FakeOpenAIServer(FakeConfig(seed=1, models=(JUDGE,))) as one,
+        FakeOpenAIServer(FakeConfig(seed=2, models=(JUDGE,))) as two,
+    ):
+        assert live(tmp_path, one.url).returncode == 0
+        first = scores(tmp_path)
+        assert live(tmp_path, two.url).returncode == 0
+        made = two.stats()["total_requests"]
+        assert live(tmp_path, one.url).returncode == 0
+        again = one.stats()["total_requests"]
+    assert made == 20 * len(METRICS)
+    assert scores(tmp_path) == first and again == made, "the first endpoint's answers are still cached"
+
+
+def test_unreadable_replies_are_asked_again_on_the_next_run_not_replayed_forever(tmp_path: Path) -> None:
+    write_project(tmp_path, 20)
+    calls = 20 * len(METRICS)
+    with FakeOpenAIServer(FakeConfig(models=(JUDGE,)), responder=lambda body: "No idea, really.") as server:
+        assert live(tmp_path, server.url).returncode == 0
+        assert all(set(r["unscored"]) == set(METRICS) for r in scores(tmp_path))  # type: ignore[arg-type]
+        assert server.stats()["total_requests"] == 2 * calls, "asked, then asked once more"
+        server.reset_stats()
+        server.responder = make_default_responder(0)
+        assert live(tmp_path, server.url).returncode == 0
+        assert server.stats()["total_requests"] == calls
+        assert all(set(r["scores"]) == set(METRICS) for r in scores(tmp_path))  # type: ignore[arg-type]
+        assert live(tmp_path, server.url).returncode == 0
+        assert server.stats()["total_requests"] == calls, "readable now: replayed"
+
+
+def test_a_retry_after_beyond_the_cap_ends_the_run_at_once(tmp_path: Path) -> None:
+    write_project(tmp_path, 20)
+    with FakeOpenAIServer(FakeConfig(models=(JUDGE,), p_429=1.0, retry_after_s=120)) as server:
+        started = time.monotonic()
+        done = live(tmp_path, server.url)
+        elapsed = time.monotonic() - started
+    assert done.returncode == 3
+    assert elapsed < 15
+    assert "server asks to wait 120 s, more than the 60 s allowed" in last_line(done)

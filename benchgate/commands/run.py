@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchgate.config import JudgeSpec, Price, Scenario
 from benchgate.dataset import Sample, load_dataset
@@ -18,6 +19,9 @@ from benchgate.results_store import write_run
 from benchgate.scorers.plan import RunPlan, plan_run
 from benchgate.scorers.registry import Scorers
 from benchgate.shards import belongs
+
+if TYPE_CHECKING:
+    from benchgate.llm.endpoint import Endpoint
 
 GROUND_TRUTH_JUDGE = "ground truth"
 NO_ENDPOINT = "no LLM endpoint is configured (LLM_URL or llm.url)"
@@ -175,16 +179,26 @@ def _with_offline_scores(
     return combined
 
 
-def endpoint(own: str | None, project: Project) -> str | None:
-    """A model's endpoint: its own url, else LLM_URL, else llm.url in params.yaml."""
-    return own or os.environ.get("LLM_URL") or project.params.llm.url
+def endpoint(own: str | None, project: Project, model: str | None = None) -> Endpoint | None:
+    """A model's endpoint, validated: its own url, else LLM_URL, else llm.url in params.yaml."""
+    from benchgate.llm.endpoint import parse_endpoint
+
+    shown = project.params_path.name
+    for value, source in (
+        (own, f"{shown}: the url of model {model!r}"),
+        (os.environ.get("LLM_URL"), "LLM_URL"),
+        (project.params.llm.url, f"{shown}: llm.url"),
+    ):
+        if value:
+            return parse_endpoint(value, source)
+    return None
 
 
 def _shown_endpoint(project: Project, spec: Scenario) -> str | None:
-    from benchgate.llm.client import shown_url
-
-    url = endpoint(spec.judge.url if spec.judge else None, project)
-    return shown_url(url) if url else None
+    found = endpoint(
+        spec.judge.url if spec.judge else None, project, spec.judge.model if spec.judge else None
+    )
+    return found.shown if found else None
 
 
 def _live_scores(
@@ -204,9 +218,11 @@ def _live_scores(
             f"{project.params_path}: metrics {', '.join(metrics)} are judged but the scenario has no "
             "`judge:`; live mode needs one"
         )
-    judge_url = endpoint(spec.judge.url if spec.judge else None, project)
-    generator_url = endpoint(spec.generator.url, project) if spec.generator else None
-    if (metrics and judge_url is None) or (spec.generator is not None and generator_url is None):
+    judge_at = endpoint(
+        spec.judge.url if spec.judge else None, project, spec.judge.model if spec.judge else None
+    )
+    generator_at = endpoint(spec.generator.url, project, spec.generator.model) if spec.generator else None
+    if (metrics and judge_at is None) or (spec.generator is not None and generator_at is None):
         raise UsageError(
             "live mode needs an LLM endpoint: set LLM_URL or llm.url in params.yaml "
             "(or pass --offline-only to score only the metrics that need no LLM)"
@@ -220,9 +236,9 @@ def _live_scores(
     plan = LivePlan(
         scenario=spec,
         judge=spec.judge or JudgeSpec(model="none"),
-        judge_url=judge_url or "",
+        judge_endpoint=judge_at,
         generator=spec.generator,
-        generator_url=generator_url,
+        generator_endpoint=generator_at,
         template=project.path(spec.prompt).read_text(encoding="utf-8"),
         prompt_path=spec.prompt,
         metrics=tuple(metrics),
@@ -236,6 +252,9 @@ def _live_scores(
         timeout_s=settings.timeout_s,
         cache=cache,
     )
+    for route in (judge_at, generator_at):
+        if route is not None:
+            client.check(route)  # a proxy this install cannot use fails before any work
 
     async def go() -> tuple[list[SampleScore], int]:
         try:

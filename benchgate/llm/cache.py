@@ -1,8 +1,16 @@
 """Persistent response cache in SQLite: re-runs are free and a killed run resumes.
 
-Each response is committed on arrival (WAL journal), so a run killed at any point keeps
-every call that finished. Keys hash everything that changes an answer; the endpoint URL
-and the API key are deliberately not part of it and never stored.
+Each reply is committed on arrival (WAL journal), so a run killed at any point keeps every
+call that finished. A key hashes the request body, what else changes the answer without being
+sent (the repeat index) and the endpoint's identity (scheme, host, port and path), so one
+server's answers are never served for another's. The API key and the URL's query string are
+never part of a row.
+
+The model that served a reply (the body's `model`) is only known once the reply arrives, so it
+is stored beside the reply rather than in the key; the client re-asks when the endpoint serves
+another model in this run. A reply the judge could not read is flagged: the next run asks once
+more, so a glitch is not replayed forever; when that answer is unreadable too it is kept (the
+model answers that way) and later runs replay it.
 """
 
 from __future__ import annotations
@@ -10,15 +18,37 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from benchgate.errors import UsageError
+from benchgate.errors import InfraError, UsageError
 
+SCHEMA_VERSION = 2
+"""1: keys without the endpoint (dropped on upgrade: those rows cannot be told apart)."""
+LOCK_WAIT_S = 10.0
+"""How long a write waits for another process holding the database before giving up."""
+UNREADABLE_ONCE, UNREADABLE_AGAIN = 1, 2
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT NOT NULL, reply TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS replies (
+    key TEXT PRIMARY KEY, model TEXT NOT NULL, served TEXT, reply TEXT NOT NULL,
+    unreadable INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS formats (endpoint_model TEXT PRIMARY KEY, mode TEXT NOT NULL);
 """
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One cached reply and what is known about it."""
+
+    reply: dict[str, Any]
+    served: str | None
+    """The model the server said answered, when it said."""
+    unreadable: int
+    """0, or how many runs found it unreadable (UNREADABLE_ONCE, UNREADABLE_AGAIN)."""
 
 
 def canonical(payload: dict[str, Any]) -> bytes:
@@ -26,9 +56,10 @@ def canonical(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def cache_key(body: bytes, extra: dict[str, Any]) -> str:
-    """sha256 over the body and what else changes the answer without being sent (repeat index)."""
+def cache_key(body: bytes, endpoint: str, extra: dict[str, Any]) -> str:
+    """sha256 over the body, the endpoint identity and what else changes the answer (repeat index)."""
     digest = hashlib.sha256(body)
+    digest.update(b"\0" + endpoint.encode())
     if extra:
         digest.update(b"\0" + canonical(extra))
     return digest.hexdigest()
@@ -37,45 +68,90 @@ def cache_key(body: bytes, extra: dict[str, Any]) -> str:
 class ResponseCache:
     """Replies by key, plus the structured-output mode each endpoint accepted."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock_wait_s: float = LOCK_WAIT_S) -> None:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise UsageError(
-                f"{path}: cannot open the response cache ({exc}); pass --no-cache or delete it"
-            ) from None
+            self._db = sqlite3.connect(
+                path, timeout=lock_wait_s, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise UsageError(f"{path}: cannot open the response cache ({exc}); pass --no-cache") from None
+        self._lock_wait_s = lock_wait_s
+        self._guarded(self._prepare)
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        """The stored reply, or None."""
-        row = self._db.execute("SELECT reply FROM responses WHERE key = ?", (key,)).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+    def _prepare(self) -> None:
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        if self._db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            self._db.executescript("DROP TABLE IF EXISTS responses; DROP TABLE IF EXISTS formats;")
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._db.executescript(_SCHEMA)
 
-    def put(self, key: str, model: str, reply: dict[str, Any]) -> None:
-        """Store and commit one reply."""
-        self._db.execute(
-            "INSERT OR REPLACE INTO responses (key, model, reply) VALUES (?, ?, ?)",
-            (key, model, json.dumps(reply, ensure_ascii=False, sort_keys=True)),
+    def get(self, key: str) -> Stored | None:
+        """The stored reply, or None (also for a row that no longer parses)."""
+        row = self._guarded(
+            lambda: self._db.execute(
+                "SELECT reply, served, unreadable FROM replies WHERE key = ?", (key,)
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        try:
+            reply = json.loads(row[0])
+        except ValueError:
+            return None
+        return Stored(reply, row[1], int(row[2])) if isinstance(reply, dict) else None
+
+    def put(self, key: str, model: str, served: str | None, reply: dict[str, Any]) -> None:
+        """Store and commit one fresh reply (any unreadable flag on the key is cleared)."""
+        text = json.dumps(reply, ensure_ascii=False, sort_keys=True)
+        self._guarded(
+            lambda: self._db.execute(
+                "INSERT OR REPLACE INTO replies (key, model, served, reply, unreadable)"
+                " VALUES (?, ?, ?, ?, 0)",
+                (key, model, served, text),
+            )
+        )
+
+    def flag_unreadable(self, key: str, level: int) -> None:
+        """Mark a stored reply the judge could not read (UNREADABLE_ONCE or UNREADABLE_AGAIN)."""
+        self._guarded(
+            lambda: self._db.execute("UPDATE replies SET unreadable = ? WHERE key = ?", (level, key))
         )
 
     def format_mode(self, endpoint_model: str) -> str | None:
         """The structured-output mode last accepted for this endpoint and model."""
-        row = self._db.execute(
-            "SELECT mode FROM formats WHERE endpoint_model = ?", (endpoint_model,)
-        ).fetchone()
+        row = self._guarded(
+            lambda: self._db.execute(
+                "SELECT mode FROM formats WHERE endpoint_model = ?", (endpoint_model,)
+            ).fetchone()
+        )
         return None if row is None else str(row[0])
 
     def remember_format(self, endpoint_model: str, mode: str) -> None:
         """Persist the negotiated mode."""
-        self._db.execute(
-            "INSERT OR REPLACE INTO formats (endpoint_model, mode) VALUES (?, ?)",
-            (endpoint_model, mode),
+        self._guarded(
+            lambda: self._db.execute(
+                "INSERT OR REPLACE INTO formats (endpoint_model, mode) VALUES (?, ?)", (endpoint_model, mode)
+            )
         )
 
     def close(self) -> None:
         """Checkpoint and close."""
         self._db.close()
+
+    def _guarded(self, operation: Callable[[], _T]) -> _T:
+        """Run one statement; sqlite's busy timeout has already waited for a lock when it fails."""
+        try:
+            return operation()
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise InfraError(
+                    f"{self.path}: the response cache stayed locked by another process for "
+                    f"{self._lock_wait_s:g} s (another benchgate run?); wait for it, or pass --cache "
+                    "with another file"
+                ) from None
+            raise UsageError(f"{self.path}: the response cache is unusable ({exc}); delete it") from None
+        except sqlite3.Error as exc:
+            raise UsageError(f"{self.path}: the response cache is unusable ({exc}); delete it") from None

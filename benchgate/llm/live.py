@@ -10,7 +10,8 @@ from typing import Any
 from benchgate.config import GeneratorSpec, JudgeSpec, Scenario
 from benchgate.dataset import Sample
 from benchgate.llm.client import ChatClient
-from benchgate.llm.judge import FormatNegotiator, Judgement, judge_messages, judge_once
+from benchgate.llm.endpoint import Endpoint
+from benchgate.llm.judge import FormatNegotiator, Judgement, Question, judge_once, judge_question
 from benchgate.llm.progress import Progress
 from benchgate.llm.prompt import render_input, render_prompt
 from benchgate.results import SampleScore
@@ -25,9 +26,10 @@ class LivePlan:
 
     scenario: Scenario
     judge: JudgeSpec
-    judge_url: str
+    judge_endpoint: Endpoint | None
+    """None when no metric is judged."""
     generator: GeneratorSpec | None
-    generator_url: str | None
+    generator_endpoint: Endpoint | None
     template: str
     prompt_path: str
     metrics: tuple[str, ...] | None = None
@@ -85,8 +87,8 @@ async def run_live(
 async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
     plan = run.plan
     output, latency, generated = sample.output, sample.latency_s, None
-    if plan.generator is not None and plan.generator_url is not None:
-        generated, latency = await _generate(run, plan.generator, plan.generator_url, sample)
+    if plan.generator is not None and plan.generator_endpoint is not None:
+        generated, latency = await _generate(run, plan.generator, plan.generator_endpoint, sample)
         output = generated
     metrics = plan.judged
     if not output or not output.strip():
@@ -97,8 +99,8 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
     asks = []
     for metric in metrics:
         description = plan.scenario.metrics[metric].description
-        messages = judge_messages(metric, description, source, output, sample.reference)
-        asks += [_judge(run, messages, repeat) for repeat in range(plan.judge.samples)]
+        question = judge_question(metric, description, source, output, sample.reference)
+        asks += [_judge(run, question, repeat) for repeat in range(plan.judge.samples)]
     judgements = await asyncio.gather(*asks)
     scores, unscored, replies, reasons = {}, {}, {}, {}
     k = plan.judge.samples
@@ -125,7 +127,7 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
     )
 
 
-async def _generate(run: _Run, spec: GeneratorSpec, url: str, sample: Sample) -> tuple[str, float]:
+async def _generate(run: _Run, spec: GeneratorSpec, endpoint: Endpoint, sample: Sample) -> tuple[str, float]:
     prompt = render_prompt(run.plan.template, sample.input, shown=run.plan.prompt_path, sample_id=sample.id)
     payload: dict[str, Any] = {
         "model": spec.model,
@@ -135,15 +137,17 @@ async def _generate(run: _Run, spec: GeneratorSpec, url: str, sample: Sample) ->
     }
     if spec.seed is not None:
         payload["seed"] = spec.seed
-    reply = await run.client.complete(url, payload)
+    reply = await run.client.complete(endpoint, payload)
     run.progress.advance()
     return reply.content, reply.latency_s
 
 
-async def _judge(run: _Run, messages: list[dict[str, str]], repeat: int) -> Judgement:
+async def _judge(run: _Run, question: Question, repeat: int) -> Judgement:
     plan = run.plan
+    if plan.judge_endpoint is None:
+        raise AssertionError("run_scenario gives a judged scenario its endpoint")
     judgement = await judge_once(
-        run.client, run.negotiator, plan.judge, plan.judge_url, messages, repeat=repeat
+        run.client, run.negotiator, plan.judge, plan.judge_endpoint, question, repeat=repeat
     )
     run.progress.advance()
     return judgement

@@ -30,6 +30,7 @@ import math
 import signal
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -37,6 +38,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -91,6 +93,9 @@ class FakeConfig:
     """Mimic llama.cpp's server: response_format type json_schema gets HTTP 500."""
     insufficient_quota: bool = False
     """Every completion gets 429 insufficient_quota without Retry-After (must not be retried)."""
+    reject_response_format: bool = False
+    """Mimic a server without structured output behind FastAPI validation: any response_format
+    gets HTTP 422 with `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}` and no `error`."""
 
     def __post_init__(self) -> None:
         """Fail at construction, not mid-test, when a configuration cannot mean anything."""
@@ -214,13 +219,16 @@ def judge_score(seed: int, text: str) -> int:
 
 
 def make_default_responder(seed: int) -> Responder:
-    """Judge calls get `{"score", "reason"}` JSON; other calls get a short Russian digest."""
+    """Judge calls get `{"score", "reason"}` JSON (or a last line `SCORE: n` when asked for one in
+    plain text); other calls get a short Russian digest."""
 
     def respond(request: JsonDict) -> str:
         text = last_user_text(request)
         if looks_like_judge(request):
             score = judge_score(seed, text)
             reason = f"Оценка {score} из 5: детерминированный ответ фейкового судьи."
+            if "response_format" not in request and "SCORE: N" in text:
+                return f"{reason}\nSCORE: {score}"  # asked for plain text with an anchored last line
             return json.dumps({"score": score, "reason": reason}, ensure_ascii=False)
         return "Дайджест: " + " ".join(text.split())[:200]
 
@@ -340,6 +348,12 @@ def llama_cpp_schema_error() -> Reply:
         "type": "server_error",
     }
     return Reply(500, {"error": error})
+
+
+def fastapi_extra_field(name: str) -> Reply:
+    """FastAPI/pydantic's 422 for a field the server's model forbids: `detail` list, no `error`."""
+    detail = [{"type": "extra_forbidden", "loc": ["body", name], "msg": "Extra inputs are not permitted"}]
+    return Reply(422, {"detail": detail})
 
 
 def parse_body(raw: bytes) -> JsonDict | None:
@@ -559,6 +573,8 @@ class _Engine:
                 return overloaded_503(self.config, "The server is shutting down.")
         if self.config.reject_json_schema and self._wants_json_schema(body):
             return llama_cpp_schema_error()
+        if self.config.reject_response_format and "response_format" in body:
+            return fastapi_extra_field("response_format")
         if not self._pause(self.config.service_time_s):
             return overloaded_503(self.config, "The server is shutting down.")
         return self._reply(body, fate, tags)
@@ -712,11 +728,26 @@ class _HTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 1024  # listen() backlog: bursts of connects must not be dropped
 
-    def __init__(self, port: int, engine: _Engine) -> None:
+    def __init__(self, port: int, engine: _Engine, tls: ssl.SSLContext | None = None) -> None:
         self.engine = engine
+        self.tls = tls
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__((HOST, port), _Handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """With TLS, the handshake runs here, in the connection's own thread, not in accept()."""
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            secured = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return  # a client that rejected our certificate, or spoke plain HTTP
+        try:
+            super().finish_request(secured, client_address)
+        finally:
+            secured.close()
 
     def server_bind(self) -> None:
         """Bind without HTTPServer's getfqdn(), a reverse DNS lookup that can stall offline."""
@@ -754,9 +785,19 @@ class FakeOpenAIServer:
     """The fake server as a context manager: started on entry, stopped on exit."""
 
     def __init__(
-        self, config: FakeConfig | None = None, responder: Responder | None = None, *, port: int = 0
+        self,
+        config: FakeConfig | None = None,
+        responder: Responder | None = None,
+        *,
+        port: int = 0,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
+        """`tls`: (certificate, key) PEM files to serve HTTPS instead of HTTP."""
         self.config = config or FakeConfig()
+        self._tls = None
+        if tls is not None:
+            self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._tls.load_cert_chain(*tls)
         self._engine = _Engine(self.config, responder or make_default_responder(self.config.seed))
         self._requested_port = port
         self._httpd: _HTTPServer | None = None
@@ -775,7 +816,7 @@ class FakeOpenAIServer:
         """Bind 127.0.0.1 and serve in a daemon thread; returns self for chaining."""
         if self._httpd is not None:
             raise RuntimeError("server already started")
-        self._httpd = _HTTPServer(self._requested_port, self._engine)
+        self._httpd = _HTTPServer(self._requested_port, self._engine, self._tls)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -805,8 +846,8 @@ class FakeOpenAIServer:
 
     @property
     def url(self) -> str:
-        """Base URL without `/v1`, e.g. `http://127.0.0.1:43211`."""
-        return f"http://{HOST}:{self.port}"
+        """Base URL without `/v1`, e.g. `http://127.0.0.1:43211` (`https://` when serving TLS)."""
+        return f"{'https' if self._tls else 'http'}://{HOST}:{self.port}"
 
     def stats(self) -> JsonDict:
         """Counters since start (or the last reset); same JSON as `GET /_stats`.
@@ -859,6 +900,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--slow-s", "--slow-time", dest="slow_s", type=float, default=5.0)
     p.add_argument("--reject-json-schema", action="store_true")
     p.add_argument("--insufficient-quota", action="store_true")
+    p.add_argument("--reject-response-format", action="store_true")
     p.add_argument("--max-lifetime", type=float, default=3600.0, help="exit after this many seconds")
     return p
 
@@ -883,6 +925,7 @@ def config_from_args(args: argparse.Namespace) -> FakeConfig:
         slow_s=args.slow_s,
         reject_json_schema=args.reject_json_schema,
         insufficient_quota=args.insufficient_quota,
+        reject_response_format=args.reject_response_format,
     )
 
 

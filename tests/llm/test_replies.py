@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchgate.llm.replies import parse_score
+from benchgate.llm.judge import SYSTEM, judge_question
+from benchgate.llm.replies import parse_score, parse_score_line
 
 
 @pytest.mark.parametrize(
@@ -13,12 +14,11 @@ from benchgate.llm.replies import parse_score
         ('Sure! Here is my verdict: {"score": 3, "reason": "missed {one} post"} Thanks.', 3.0),
         ('{"score": 2, "reason": "a"} ... actually {"score": 4, "reason": "b"}', 4.0),
         ('{"score": "4", "reason": "string score"}', 4.0),
-        ('{"score": 4, "reas', 4.0),
         ('{"reason": "quote \\" inside", "score": 1}', 1.0),
     ],
 )
 def test_readable_replies(reply: str, score: float) -> None:
-    verdict = parse_score(reply)
+    verdict = parse_score(reply, prompt=SYSTEM)
     assert verdict.score == score
     assert verdict.normalised == (score - 1) / 4
 
@@ -30,15 +30,68 @@ def test_readable_replies(reply: str, score: float) -> None:
         ('{"score": 7, "reason": "great"}', "score 7 is outside 1..5"),
         ('{"score": 0}', "score 0 is outside 1..5"),
         ('{"score": "high"}', "score is not a number"),
+        ('{"score": true, "reason": "yes"}', "score is not a number: 'True'"),
+        ('{"score": [4]}', "score is not a number"),
+        ('{"score": 4, "reas', "no JSON object with a score"),
+        ('I will answer as {"score": 1-5, "reason": "..."} asks.', "no JSON object with a score"),
         ("   ", "empty reply"),
     ],
 )
 def test_unreadable_replies_are_unscored_not_wrong(reply: str, problem: str) -> None:
-    verdict = parse_score(reply)
+    verdict = parse_score(reply, prompt=SYSTEM)
     assert verdict.score is None
     assert verdict.normalised is None
     assert verdict.problem is not None and verdict.problem.startswith(problem)
 
 
+def test_truncated_json_is_read_only_when_the_server_cut_the_reply() -> None:
+    cut = parse_score('{"score": 4, "reason": "all posts but o', finish_reason="length")
+    assert (cut.score, cut.reason) == (4.0, "all posts but o…")
+    assert parse_score('{"score": 4, "reason": "all posts but o', finish_reason="stop").score is None
+
+
+def test_an_echoed_example_or_rubric_is_not_a_verdict() -> None:
+    question = judge_question(
+        "coverage", 'answer like {"score": 3, "reason": "one post is missing"}', "posts", "digest", None
+    )
+    prompt = "\n".join(m["content"] for m in question.messages("json"))
+    echo = 'You asked: answer like {"score": 3,\n   "reason": "one post is missing"}'
+    assert parse_score(echo, prompt=prompt).score is None
+    assert parse_score(echo + ' My verdict: {"score": 5, "reason": "all"}', prompt=prompt).score == 5.0
+    cut_echo = 'Format: {"score": 3, "reason": "one post is missing"} then {"score": 2, "rea'
+    assert parse_score(cut_echo, finish_reason="length", prompt=prompt).score == 2.0
+
+
 def test_raw_newlines_inside_strings_are_read() -> None:
     assert parse_score('{ "score": 2, "reason": "line one\nline two" }  ').score == 2.0
+
+
+@pytest.mark.parametrize(
+    ("reply", "score"),
+    [
+        ("All posts are covered.\nSCORE: 5", 5.0),
+        ("One is missing.\n\n**SCORE: 4**\n", 4.0),
+        ("score: 2", 2.0),
+    ],
+)
+def test_plain_text_mode_reads_the_anchored_last_line(reply: str, score: float) -> None:
+    verdict = parse_score_line(reply)
+    assert verdict.score == score
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "SCORE: 4\nI hope this helps!",
+        "Anchors: 5 = fully meets the criterion; 3 = partly; 1 = not at all.",
+        "Reply with a last line SCORE: N",
+        "SCORE: N",
+        "SCORE: 4/5",
+        "SCORE: true",
+        '{"score": 4, "reason": "json instead"}',
+        "",
+    ],
+)
+def test_plain_text_mode_reads_nothing_else(reply: str) -> None:
+    verdict = parse_score_line(reply, prompt="Reply with a last line SCORE: N")
+    assert verdict.score is None and verdict.problem
