@@ -327,22 +327,3 @@ def expanded_tail(alpha: float, n: int) -> float:
         return alpha
     scaled = math.sqrt(n / (n - 1)) * t_quantile(1 - alpha / 2, n - 1)
     return 2 * (1 - NormalDist().cdf(scaled))
-
-
-def spearman(a: Floats, b: Floats) -> float | None:
-    """Spearman rank correlation with average ranks for ties; None when undefined."""
-    if len(a) < 2:
-        return None
-    ra, rb = _ranks(a), _ranks(b)
-    if ra.std() == 0 or rb.std() == 0:
-        return None
-    return float(np.corrcoef(ra, rb)[0, 1])
-
-
-def _ranks(values: Floats) -> Floats:
-    order = np.argsort(values, kind="stable")
-    ranks = np.empty(len(values), dtype=np.float64)
-    ranks[order] = np.arange(1, len(values) + 1, dtype=np.float64)
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    sums = np.bincount(inverse, weights=ranks)
-    return np.asarray((sums / counts)[inverse], dtype=np.float64)

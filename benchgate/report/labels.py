@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchgate.outcome import Status, Verdict
+from benchgate.outcome import Calibration, Status, Verdict
 
 STATUS: dict[Status, str] = {"pass": "✅ PASS", "warn": "⚠️ WARN", "fail": "❌ FAIL"}
 ICON: dict[Status, str] = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
@@ -14,6 +14,7 @@ VERDICT: dict[Verdict, str] = {
     "no-baseline": "— no baseline",
     "skipped": "⏭ skipped",
 }
+CALIBRATION: dict[Calibration | None, str] = {"calibrated": "✅ calibrated", "uncalibrated": "⚠️ uncalibrated"}
 UNPAIRED = {"scorer-changed": "scorer changed", "skipped-at-base": "skipped at base"}
 """Causes of a metric's own no-baseline worth naming in its table cell."""
 
