@@ -12,6 +12,15 @@ exactly when p < alpha (tests/test_stats.py checks this on thousands of discrete
 - p50 / p95: a paired percentile bootstrap with the p-value read off the same resamples
   (`_bootstrap`).
 Everything is seeded from SEED and the caller's key; the caller passes values in id order.
+
+Judge noise (`judge.samples` k > 1). The unit of every paired procedure is the sample, whose
+value is the mean of its k judgements, so each difference d_i = head_i - base_i already holds
+the judge's noise: under "no change" d_i = e_head - e_base, two independent draws of the same
+judge's error at the same k, and is symmetric about 0 whatever that error's shape. The
+sign-flip test's premise holds with the noise included, its interval widens by exactly what
+the noise adds (variance 2 s_w^2 / k per pair), and resampling judgements within samples as
+well would count the noise twice (see benchgate/judge_noise.py). Comparing commits judged with
+different k keeps it valid only if the judge's error is itself symmetric.
 """
 
 from __future__ import annotations
