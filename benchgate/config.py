@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from typing import Annotated, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
 from benchgate.scorers.specs import JudgeScorer, ScorerSpec
@@ -28,6 +28,15 @@ Located = tuple[tuple[str | int, ...], str]
 """A problem as (path of keys in params.yaml, message)."""
 PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 """Scenario and metric names: safe in paths, DVC stage names, Markdown and the comment marker."""
+GITHUB_LOGIN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$"
+"""A GitHub user (or app bot) login: what a review's `user.login` can be."""
+GITHUB_TEAM = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+"""An `org/team-slug` reference."""
+APPROVER = re.compile(f"{GITHUB_LOGIN}|{GITHUB_TEAM}")
+ROLE = re.compile(r"^[^\x00-\x1f\x7f]{1,60}$")
+"""A role name as params.yaml may give it: one line, short (shown as escaped prose)."""
+TREND_MAX = 100
+"""Longest trend a gate reads (each point is one git read; more would not fit a chart)."""
 
 
 def _plain_names(*fields: str) -> Callable[[JsonDict], None]:
@@ -280,6 +289,47 @@ class GatePolicy(_Strict):
     policy_from: Literal["head", "base"] = "head"
     """Whose thresholds and policy gate a change: the head's own params.yaml, or the base commit's
     (so a pull request cannot relax its own gate). `base` set on either side wins."""
+    trend: int = Field(default=20, ge=0, le=TREND_MAX)
+    """How many of the default branch's latest result commits the report charts beside the head's
+    value (read from git history, no checkout); 0 leaves the trend out."""
+
+
+def _approver(entry: str) -> str:
+    if not APPROVER.fullmatch(entry):
+        raise ValueError(f"{entry[:60]!r} is neither a GitHub login nor an org/team slug")
+    return entry
+
+
+def _role(name: str) -> str:
+    if not ROLE.match(name):
+        raise ValueError(f"role {name[:40]!r} must be one line of at most 60 characters")
+    return name
+
+
+Approver = Annotated[str, AfterValidator(_approver)]
+Role = Annotated[str, AfterValidator(_role)]
+
+
+class Governance(_Strict):
+    """Who must approve a change, read from the pull request's reviews (the pilot's sign-off)."""
+
+    approvers: dict[Role, list[Approver]] = Field(default_factory=dict)
+    """Role -> who can fill it: GitHub logins or `org/team` slugs, e.g.
+    `{"Tech Lead": [alice, acme/leads], Analyst: [bob]}`. A role is approved by the latest
+    review of anyone listed; a team needs a token that may read its members."""
+    required: bool = False
+    """Every role must be approved: until then the gate's status is `pending`."""
+    on_pending: Literal["fail", "warn"] = "fail"
+    """What `pending` does to the check: `fail` (exit 1 until approved) or `warn` (passes unless
+    fail_on_warn)."""
+
+    def problems(self) -> Iterator[Located]:
+        """A role nobody can fill, and `required` without roles."""
+        for role, who in self.approvers.items():
+            if not who:
+                yield ("approvers", role), f"role {role!r} lists nobody who can fill it"
+        if self.required and not self.approvers:
+            yield ("required",), "approvals are required but no approvers are listed"
 
 
 class Params(_Strict):
@@ -296,6 +346,8 @@ class Params(_Strict):
     """Endpoint and call policy for live mode."""
     live: list[str] = Field(default_factory=list)
     """Scenarios whose live stage `dvc repro` runs (dvc.yaml's `bench-live` matrix)."""
+    governance: Governance = Governance()
+    """Approvals the pull request needs (roles, who can fill them, whether they are required)."""
 
     def problems(self) -> list[Located]:
         """Every cross-field problem, located at the key that causes it (empty when all is well)."""
@@ -315,6 +367,7 @@ class Params(_Strict):
                 found.append((("live", index), f"no scenario {name!r}"))
             elif self.scenarios[name].judge is None and self.scenarios[name].judge_metrics:
                 found.append((("live", index), f"scenario {name!r} has judge metrics but no `judge:`"))
+        found += [(("governance", *loc), message) for loc, message in self.governance.problems()]
         if self.llm.max_concurrency < self.llm.concurrency:
             found.append((("llm", "max_concurrency"), "must be >= llm.concurrency"))
         return found

@@ -35,7 +35,9 @@ def print_run(outcome: RunOutcome) -> None:
 
 
 def print_gate(outcome: GateOutcome) -> None:
-    """The verdict, its reasons, and where the report is."""
+    """The verdict, its reasons, each metric's trend as a sparkline, and where the report is."""
+    from benchgate.report.trend import terminal
+
     result = outcome.result
     base = result.base.rev or "no base"
     if result.base.sha:
@@ -44,6 +46,8 @@ def print_gate(outcome: GateOutcome) -> None:
     click.echo(f"{result.status.upper()}: {result.scenario} ({result.mode}) vs {base}; the gate {verdict}")
     for reason in result.reasons:
         click.echo(f"  - {reason.message}")
+    for line in terminal(result):
+        click.echo(line)
     click.echo(f"report: {outcome.report_path}")
     if outcome.html_path is not None:
         click.echo(f"html: {outcome.html_path}")

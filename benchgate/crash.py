@@ -7,22 +7,35 @@ carry a secret: values of the variables that hold credentials are redacted from 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 import traceback
 from pathlib import Path
 
-SECRET_VARIABLES = ("LLM_API_KEY", "GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "INPUT_LLM-API-KEY")
+SECRET_VARIABLES = (
+    "LLM_API_KEY",
+    "GITHUB_TOKEN",
+    "INPUT_GITHUB-TOKEN",
+    "INPUT_LLM-API-KEY",
+    # What a DVC remote reads its credentials from (dvc pull runs under benchgate ci).
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AZURE_STORAGE_KEY",
+    "AZURE_STORAGE_CONNECTION_STRING",
+)
 LOG_DIR = Path(".benchgate") / "logs"
+USERINFO = re.compile(r"(?<=://)[^/\s@]+@")
+"""`user:password@` in a URL (a DVC remote's or an endpoint's)."""
 
 
 def redact(text: str) -> str:
-    """`text` with the value of every credential variable replaced."""
+    """`text` with the value of every credential variable, and credentials in URLs, replaced."""
     for name in SECRET_VARIABLES:
         value = os.environ.get(name, "").strip()
         if len(value) >= 4:
             text = text.replace(value, "[redacted]")
-    return text
+    return USERINFO.sub("[redacted]@", text)
 
 
 def write_log(error: BaseException) -> Path:

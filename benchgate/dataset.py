@@ -11,6 +11,7 @@ from typing import Annotated, Any, cast
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.config import JsonDict
 
+from benchgate import dvc
 from benchgate.errors import InputError, Problem
 
 Rating = Annotated[float, Field(ge=0, le=1)]
@@ -165,7 +166,7 @@ def read_dataset(
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return Dataset(name, []), [Problem(name, None, None, "file not found")]
+        return Dataset(name, []), [Problem(name, None, None, dvc.not_pulled(path) or "file not found")]
     except OSError as exc:
         return Dataset(name, []), [Problem(name, None, None, f"cannot read: {exc.strerror}")]
     raw = raw.removeprefix(b"\xef\xbb\xbf")

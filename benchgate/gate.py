@@ -15,12 +15,22 @@ import numpy as np
 from benchgate import formatting as fmt
 from benchgate.companion import agreement, companion_run
 from benchgate.compare import Pairing, classify, compare_metric, pair, scorer_change, worst_samples
-from benchgate.config import LATENCY_METRIC, AgreementStatistic, GatePolicy, MetricSpec, OnOutcome, Scenario
+from benchgate.config import (
+    LATENCY_METRIC,
+    AgreementStatistic,
+    GatePolicy,
+    Governance,
+    MetricSpec,
+    OnOutcome,
+    Scenario,
+)
 from benchgate.judge_noise import judge_noise
 from benchgate.llm.replies import SCALE
 from benchgate.metrics import ScoreTable, summarise_table
+from benchgate.observations import observe
 from benchgate.outcome import (
     Agreement,
+    Approvals,
     BaseRef,
     Calibration,
     GateResult,
@@ -37,6 +47,7 @@ from benchgate.outcome import (
     SampleSets,
     Status,
     Threshold,
+    Trend,
     UnscoredItem,
     Verdict,
 )
@@ -66,6 +77,9 @@ class GateInput:
     stage: str | None = None
     policy_source: Literal["head", "base"] = "head"
     policy_changes: list[PolicyChange] = field(default_factory=list)
+    governance: Governance = field(default_factory=Governance)
+    approvals: Approvals | None = None
+    trend: Trend | None = None
     labels: list[SampleScore] | None = None
     """A live head's labelled set: the dataset's ground truth, to check the judge against."""
 
@@ -111,6 +125,7 @@ def evaluate(gate: GateInput) -> GateResult:
             max_unscored=gate.policy.max_unscored,
             min_agreement=judge.min_agreement if judge else {},
             on_uncalibrated=judge.on_uncalibrated if judge else "warn",
+            governance=gate.governance,
         ),
         policy_changes=gate.policy_changes,
         scenario=gate.scenario_name,
@@ -128,12 +143,14 @@ def evaluate(gate: GateInput) -> GateResult:
         if gate.companion
         else None,
         agreement=_agreement(gate),
+        approvals=gate.approvals,
+        trend=gate.trend,
     )
     return decide(draft)
 
 
 def decide(result: GateResult) -> GateResult:
-    """Every verdict, status and reason, derived from the measured fields and the policy alone."""
+    """Every verdict, status, reason and observation, from the measured fields and the policy alone."""
     policy = result.policy
     reasons: list[Reason] = []
     metrics = {}
@@ -154,15 +171,46 @@ def decide(result: GateResult) -> GateResult:
             f"max_unscored is {fmt.bound(100 * rel.max_unscored)}%"
         )
         reasons.append(Reason(kind="unscored", status="fail", message=message))
-    status = worst(*(m.status for m in metrics.values()), *(r.status for r in reasons))
-    return result.model_copy(
-        update={
-            "metrics": metrics,
-            "reasons": reasons,
-            "status": status,
-            "failed": status == "fail" or (status == "warn" and policy.fail_on_warn),
-        }
+    evidence = worst(*(m.status for m in metrics.values()), *(r.status for r in reasons))
+    waiting = _pending_approvals(result)
+    status = worst(evidence, *(r.status for r in waiting))
+    failed = evidence == "fail" or (evidence == "warn" and policy.fail_on_warn)
+    if status == "pending":
+        failed = failed or policy.governance.on_pending == "fail" or policy.fail_on_warn
+    decided = result.model_copy(
+        update={"metrics": metrics, "reasons": reasons + waiting, "status": status, "failed": failed}
     )
+    return decided.model_copy(update={"observations": observe(decided)})
+
+
+def _pending_approvals(result: GateResult) -> list[Reason]:
+    """With approvals required, every role of the policy must be approved in a pull request's reviews.
+
+    Roles are taken from the policy, not from `approvals`, so a role left out of a gate.json
+    counts as missing. Outside a pull request (`approvals` None) there is nothing to approve.
+    """
+    governance = result.policy.governance
+    if not governance.required or result.approvals is None:
+        return []
+    states = {role.role: role for role in result.approvals.roles}
+    missing = []
+    for name in governance.approvers:
+        role = states.get(name)
+        if role is None:
+            missing.append(f"{name} (not checked)")
+        elif role.state == "changes-requested":
+            missing.append(f"{name} (changes requested by {role.reviewer})")
+        elif role.state == "unverified":
+            teams = ", ".join(role.unverified_teams)
+            missing.append(
+                f"{name} (cannot verify team {teams})" if teams else f"{name} (reviews unreadable)"
+            )
+        elif role.state == "pending":
+            missing.append(f"{name} (no review yet)")
+    if not missing:
+        return []
+    message = "awaiting approval: " + "; ".join(missing)
+    return [Reason(kind="approval", status="pending", message=message)]
 
 
 def _decide_metric(name: str, m: MetricResult, policy: Policy) -> tuple[MetricResult, list[Reason]]:

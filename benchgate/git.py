@@ -8,10 +8,12 @@ from pathlib import Path
 from benchgate.errors import GitError
 
 
-def run_git(args: list[str], cwd: Path, *, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-    """Run git; a failure with `check` raises `GitError` carrying git's own first line."""
+def run_git(
+    args: list[str], cwd: Path, *, check: bool = True, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git (with `stdin` as input); with `check`, a failure raises `GitError` with git's first line."""
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False, input=stdin)
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
     if check and done.returncode != 0:

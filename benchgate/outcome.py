@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from benchgate.config import PLAIN_NAME, AgreementStatistic, OnOutcome
+from benchgate.config import (
+    GITHUB_LOGIN,
+    GITHUB_TEAM,
+    PLAIN_NAME,
+    TREND_MAX,
+    AgreementStatistic,
+    Governance,
+    OnOutcome,
+    Role,
+)
 from benchgate.results import FileRef, Mode, Reliability
 
 Status = Literal["pass", "warn", "fail"]
+GateStatus = Literal["pass", "warn", "pending", "fail"]
+"""The overall status: the worst part's, or `pending` while a required approval is missing
+(worse than warn, better than fail; `governance.on_pending` says whether it fails the check)."""
 Verdict = Literal["improved", "unchanged", "regressed", "inconclusive", "no-baseline", "skipped"]
 NoBaseline = Literal["no-results", "no-pairs", "not-at-base", "scorer-changed", "skipped-at-base"]
 """Why a metric has nothing to compare with: the base commit has no results, no sample id is
@@ -23,16 +35,36 @@ ReasonKind = Literal[
     "min-samples",
     "unscored",
     "skipped",
+    "approval",
     "uncalibrated",
 ]
 Calibration = Literal["calibrated", "uncalibrated"]
 """Whether a live judge metric meets `judge.min_agreement` on the labelled samples."""
+ObservationKind = Literal[
+    "regressed",
+    "improved",
+    "inconclusive",
+    "between-bounds",
+    "modes-disagree",
+    "low-agreement",
+    "trend",
+    "sample-churn",
+    "policy-changed",
+    "retries",
+    "unscored",
+    "cache",
+]
+"""What an observation is about; `observations.observe` writes one kind at a time, in this order."""
+ApprovalState = Literal["approved", "changes-requested", "pending", "unverified"]
+"""A role's state: approved by someone who can fill it, changes requested by one, no such review
+yet, or a review that may count but cannot be verified (team membership unreadable)."""
 BaseChoice = Literal["explicit", "ci", "merge-base", "parent", "head", "guessed", "none"]
 """How the base commit was chosen: `--base`, the CI event, the merge-base with the default
 branch, the previous commit on it, HEAD itself (uncommitted results), a guess (no default
 branch found: the previous commit), or not at all."""
 SCHEMA_VERSION = 2
 SHA = r"^[0-9a-f]{40,64}$"
+TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 _SEGMENT = r"[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*"  # a name, never `.` or `..`
 RUN_URL = rf"^https://[A-Za-z0-9.-]+(:[0-9]{{1,5}})?/{_SEGMENT}/{_SEGMENT}/actions/runs/[0-9]{{1,20}}$"
 """$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID, and nothing else."""
@@ -348,10 +380,81 @@ class Reason(_Out):
     """What rule it comes from."""
     metric: str | None = None
     """The metric it concerns; None for the gate as a whole."""
-    status: Status
+    status: GateStatus
     """What it contributes to the overall status."""
     message: str
     """In plain words, numbers included."""
+
+
+class Observation(_Out):
+    """A finding worth a reviewer's attention, with what to do about it (the pilot's section 4).
+
+    Derived by `gate.decide` from the other fields, so `publish` regenerates rather than trusts them.
+    """
+
+    kind: ObservationKind
+    """What it is about."""
+    metric: str | None = None
+    """The metric it concerns; None for the run as a whole."""
+    message: str
+    """What was seen, numbers included."""
+    follow_up: str | None = None
+    """What to do next, when there is something to do."""
+
+
+class TrendPoint(_Out):
+    """A metric's value as committed at one commit of the default branch."""
+
+    sha: str = Field(pattern=SHA)
+    """The commit that changed the results."""
+    value: float = Field(allow_inf_nan=False)
+    """The metric's value in that commit's metrics.json."""
+
+
+class Trend(_Out):
+    """Each metric's value over the default branch's latest commits that changed these results.
+
+    Points are oldest first; the head's own value (`metrics[m].value`) is the chart's last point.
+    """
+
+    rev: str | None = None
+    """The branch or commit whose history was read (e.g. `origin/main`)."""
+    limit: int = Field(ge=1, le=TREND_MAX)
+    """Result commits asked for (`gate.trend`)."""
+    points: dict[str, Annotated[list[TrendPoint], Field(max_length=TREND_MAX)]] = Field(default_factory=dict)
+    """Metric -> values at those commits, oldest first."""
+    unavailable: str | None = None
+    """Why there is no trend (e.g. a shallow clone that may not fetch), when there is none."""
+    truncated: bool = False
+    """History ended (a shallow clone) before `limit` result commits were found."""
+
+
+class RoleApproval(_Out):
+    """One role of `governance.approvers` and the reviews that fill it."""
+
+    role: Role
+    """Role name as params.yaml gives it."""
+    state: ApprovalState
+    """Approved, changes requested, pending or unverified."""
+    reviewer: str | None = Field(default=None, pattern=GITHUB_LOGIN)
+    """Who approved (or requested changes, or whose review cannot be verified)."""
+    submitted_at: str | None = Field(default=None, pattern=TIMESTAMP)
+    """When that review was submitted."""
+    commit: str | None = Field(default=None, pattern=SHA)
+    """The commit that review was given on."""
+    unverified_teams: list[Annotated[str, Field(pattern=GITHUB_TEAM)]] = Field(default_factory=list)
+    """Listed teams whose members the token may not read (`org/team`)."""
+
+
+class Approvals(_Out):
+    """The pull request's reviews resolved into roles: the governance log of this run."""
+
+    pr: int = Field(ge=1)
+    """Pull request number."""
+    roles: list[RoleApproval] = Field(default_factory=list)
+    """Per role, in params order."""
+    unavailable: str | None = None
+    """Why the reviews could not be read (no token, no permission), when they could not."""
 
 
 class Policy(_Out):
@@ -379,6 +482,8 @@ class Policy(_Out):
     """`judge.min_agreement`: least lower bound of each agreement interval a live judge needs."""
     on_uncalibrated: OnOutcome = "warn"
     """Contribution of an `uncalibrated` metric."""
+    governance: Governance = Governance()
+    """Roles that approve a change; with `required`, a missing approval makes the status `pending`."""
 
 
 class PolicyChange(_Out):
@@ -399,10 +504,11 @@ class GateResult(_Out):
 
     schema_version: int = SCHEMA_VERSION
     """Bumped on incompatible changes."""
-    status: Status = "pass"
+    status: GateStatus = "pass"
     """Overall: worst of every part (derived by `gate.decide`)."""
     failed: bool = False
-    """Whether the gate fails the check: `fail`, or `warn` with fail_on_warn (derived)."""
+    """Whether the gate fails the check: `fail`, `warn` with fail_on_warn, or `pending` with
+    `governance.on_pending: fail` (derived)."""
     policy: Policy
     """Gate policy in effect."""
     policy_changes: list[PolicyChange] = Field(default_factory=list)
@@ -435,6 +541,12 @@ class GateResult(_Out):
     """The other mode's results at head, when present (not gated)."""
     agreement: dict[str, Agreement] = Field(default_factory=dict)
     """LLM judge vs ground truth per metric, when both modes ran."""
+    trend: Trend | None = None
+    """Values at the default branch's latest result commits; None when `gate.trend` is 0."""
+    approvals: Approvals | None = None
+    """The pull request's reviews by role; None outside a pull request or without approvers."""
+    observations: list[Observation] = Field(default_factory=list)
+    """Findings and follow-ups (derived by `gate.decide`)."""
     run_url: str | None = Field(default=None, pattern=RUN_URL)
     """The CI workflow run that gated this, whose artifacts hold report.html (set by `benchgate ci`)."""
 
@@ -450,6 +562,8 @@ class GateResult(_Out):
             *(self.companion.metrics if self.companion else []),
             *(metric for change in self.worst for metric in change.deltas),
             *(item.metric for item in self.reliability.unscored_items),
+            *(self.trend.points if self.trend else []),
+            *(o.metric for o in self.observations if o.metric is not None),
         ]
         for name in names:
             if not PLAIN_NAME.match(name):

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from benchgate import dvc
 from benchgate.config import Params, Scenario
 from benchgate.errors import InputError, Problem, UsageError
 from benchgate.results import Mode
@@ -24,18 +25,27 @@ class Project:
     params_path: Path
     params: Params
 
-    def scenario(self, name: str | None) -> tuple[str, Scenario]:
-        """The named scenario, or the only one when `name` is None."""
+    def scenario(self, name: str | None, *, check_pulled: bool = True) -> tuple[str, Scenario]:
+        """The named scenario, or the only one when `name` is None.
+
+        A dataset kept in a DVC remote must be in the work tree too, unless `check_pulled` is False
+        (for a caller that pulls it next).
+        """
         names = sorted(self.params.scenarios)
         if name is None:
-            if len(names) == 1:
-                return names[0], self.params.scenarios[names[0]]
-            raise UsageError(
-                f"{self.params_path} defines several scenarios; pick one with --scenario ({', '.join(names)})"
-            )
+            if len(names) != 1:
+                raise UsageError(
+                    f"{self.params_path} defines several scenarios; "
+                    f"pick one with --scenario ({', '.join(names)})"
+                )
+            name = names[0]
         if name not in self.params.scenarios:
             raise UsageError(f"no scenario {name!r} in {self.params_path} (defined: {', '.join(names)})")
-        return name, self.params.scenarios[name]
+        spec = self.params.scenarios[name]
+        missing = dvc.not_pulled(self.path(spec.dataset)) if check_pulled else None
+        if missing:
+            raise UsageError(f"{self.path(spec.dataset)} is {missing}")
+        return name, spec
 
     def path(self, relative: str) -> Path:
         """A path from params.yaml, resolved against the project root."""
@@ -199,11 +209,12 @@ def line_of(document: Any, loc: Sequence[str | int]) -> int | None:
 
 
 def _missing_files(shown: str, root: Path, document: Any, params: Params) -> list[Problem]:
+    """Files params.yaml names that are not there; data in a DVC remote is there once pulled."""
     problems = []
     for name, scenario in params.scenarios.items():
         for key in ("dataset", "prompt"):
             relative = getattr(scenario, key)
-            if not (root / relative).is_file():
+            if not (root / relative).is_file() and not dvc.not_pulled(root / relative):
                 loc = ["scenarios", name, key]
                 problems.append(
                     Problem(shown, line_of(document, loc), _dotted(loc), f"no such file: {relative}")

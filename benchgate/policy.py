@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, get_args
 
-from benchgate.config import AgreementStatistic, GatePolicy, JudgeSpec, MetricSpec, RegressionPolicy, Scenario
+from benchgate.config import (
+    AgreementStatistic,
+    GatePolicy,
+    Governance,
+    JudgeSpec,
+    MetricSpec,
+    RegressionPolicy,
+    Scenario,
+)
 from benchgate.outcome import PolicyChange
 
 Scalar = float | str | bool | None
@@ -35,7 +43,13 @@ def effective(head: Scenario, base: Scenario) -> Scenario:
 
 
 def changes(
-    head: Scenario, head_gate: GatePolicy, base: Scenario | None, base_gate: GatePolicy
+    head: Scenario,
+    head_gate: GatePolicy,
+    base: Scenario | None,
+    base_gate: GatePolicy,
+    *,
+    head_governance: Governance | None = None,
+    base_governance: Governance | None = None,
 ) -> list[PolicyChange]:
     """Every threshold and policy key whose value differs from the base's, looser ones marked."""
     found: list[PolicyChange] = []
@@ -45,6 +59,30 @@ def changes(
         found += _regression_changes(head.regression, base.regression)
         found += _calibration_changes(head.judge, base.judge)
     found += _gate_changes(head_gate, base_gate)
+    found += _governance_changes(head_governance or Governance(), base_governance or Governance())
+    return found
+
+
+def _governance_changes(head: Governance, base: Governance) -> list[PolicyChange]:
+    """Who approves is policy too: a pull request could name its own author as the Tech Lead."""
+    found = []
+    if head.required != base.required:
+        found.append(_change("governance.required", base.required, head.required, lambda a, b: a and not b))
+    if head.on_pending != base.on_pending:
+        found.append(
+            _change("governance.on_pending", base.on_pending, head.on_pending, lambda a, b: b == "warn")
+        )
+    for role in [*base.approvers, *(r for r in head.approvers if r not in base.approvers)]:
+        old, new = base.approvers.get(role), head.approvers.get(role)
+        if old == new:
+            continue
+        shown = (", ".join(old) if old else None, ", ".join(new) if new else None)
+        # A role dropped, or a new name able to fill one, makes approval easier to get.
+        looser = new is None or (old is not None and bool(set(new) - set(old)))
+        effect = "looser" if looser else "stricter" if old is None or set(new or []) < set(old) else "changed"
+        found.append(
+            PolicyChange(key=f"governance.approvers.{role}", base=shown[0], head=shown[1], effect=effect)
+        )
     return found
 
 

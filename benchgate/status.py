@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, overload
 
 from benchgate.config import Direction
-from benchgate.outcome import Status
+from benchgate.outcome import GateStatus, Status
 
 
 class Bounds(Protocol):
@@ -19,11 +19,15 @@ class Bounds(Protocol):
     def direction(self) -> Direction: ...
 
 
-_RANK: dict[Status, int] = {"pass": 0, "warn": 1, "fail": 2}
+_RANK: dict[GateStatus, int] = {"pass": 0, "warn": 1, "pending": 2, "fail": 3}
 
 
-def worst(*statuses: Status) -> Status:
-    """The most severe status."""
+@overload
+def worst(*statuses: Status) -> Status: ...
+@overload
+def worst(*statuses: GateStatus) -> GateStatus: ...
+def worst(*statuses: GateStatus) -> GateStatus:
+    """The most severe status (`pending` ranks between warn and fail)."""
     return max(statuses, key=_RANK.__getitem__, default="pass")
 
 

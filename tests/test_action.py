@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
 from tests.conftest import ROOT, tool_env
@@ -44,6 +45,100 @@ def test_every_input_is_used_and_every_output_comes_from_the_gate_step() -> None
         assert output["value"] == f"${{{{ steps.gate.outputs.{name} }}}}"
 
 
+def runner_path(shims: Path) -> str:
+    """The runner's PATH: the shims first, then system directories, none with a `uv` or this venv."""
+    venv = Path(sys.executable).parent
+    system = [d for d in os.environ["PATH"].split(os.pathsep) if d and Path(d) != venv]
+    return os.pathsep.join([str(shims), *(d for d in system if not (Path(d) / "uv").exists())])
+
+
+def shim(path: Path, script: str) -> None:
+    path.write_text("#!/usr/bin/env bash\n" + script)
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+
+
+def runner_shims(shims: Path, record: Path, *, uv_from_pypi: bool = True, uv_works: bool = True) -> None:
+    """What actions/setup-python leaves on the runner, without its network: `python` records
+    every install (pip's and uv's) and hands any other call to this interpreter; `benchgate`
+    is the CLI of this checkout. `uv_from_pypi` and `uv_works` say how `pip install uv` and
+    uv's install of benchgate go."""
+    shims.mkdir(parents=True, exist_ok=True)
+    shim(
+        shims / "python",
+        f'if [ "$1 $2 $3" = "-m pip install" ] || [ "$1 $2" = "-m uv" ]; then echo "$@" >> {record}\n'
+        f'  if [ "$2" = uv ]; then exit {0 if uv_works else 2}; fi\n'
+        f'  if [ "${{!#}}" = uv ]; then exit {0 if uv_from_pypi else 1}; fi\n'
+        "  exit 0\n"
+        "fi\n"
+        f'exec {sys.executable} "$@"\n',
+    )
+    shim(shims / "benchgate", f'exec {sys.executable} -m benchgate "$@"\n')
+
+
+def install(tmp_path: Path, inputs: dict[str, str] | None = None, **shims: bool) -> tuple[int, list[str]]:
+    """Run the action's install step; its exit code and every install it made, in order."""
+    [step] = [s for s in ACTION["runs"]["steps"] if s.get("name") == "Install benchgate"]
+    context = {f"inputs.{name}": str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
+    context.update({f"inputs.{name}": value for name, value in (inputs or {}).items()})
+    record = tmp_path / "installs.txt"
+    record.touch()
+    runner_shims(tmp_path / "shims", record, **shims)
+    env = {"PATH": runner_path(tmp_path / "shims"), "GITHUB_ACTION_PATH": str(ROOT), "HOME": str(tmp_path)}
+    env.update({k: expand(str(v), context) for k, v in step["env"].items()})
+    done = run_step(step["run"], tmp_path, env)
+    assert "Traceback" not in done.stderr
+    return done.returncode, record.read_text().splitlines()
+
+
+PIP = "-m pip install --disable-pip-version-check --quiet"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "shims", "expected"),
+    [
+        ({}, {}, [f"{PIP} uv", f"-m uv pip install --quiet --python {{shims}}/python {ROOT}"]),
+        ({}, {"uv_from_pypi": False}, [f"{PIP} uv", f"{PIP} {ROOT}"]),
+        (
+            {},
+            {"uv_works": False},
+            [f"{PIP} uv", f"-m uv pip install --quiet --python {{shims}}/python {ROOT}", f"{PIP} {ROOT}"],
+        ),
+        ({"installer": "pip"}, {}, [f"{PIP} {ROOT}"]),
+        (
+            {"extras": "s3"},
+            {},
+            [f"{PIP} uv", f"-m uv pip install --quiet --python {{shims}}/python {ROOT}[s3]"],
+        ),
+        ({"installer": "pip", "extras": "s3,gs"}, {}, [f"{PIP} {ROOT}[s3,gs]"]),
+    ],
+    ids=["uv", "no-uv-on-pypi", "uv-fails", "pip", "uv-extras", "pip-extras"],
+)
+def test_the_install_step_uses_uv_when_it_can_and_pip_otherwise(
+    inputs: dict[str, str], shims: dict[str, bool], expected: list[str], tmp_path: Path
+) -> None:
+    code, installs = install(tmp_path, inputs, **shims)
+    assert code == 0
+    assert installs == [line.format(shims=tmp_path / "shims") for line in expected]
+
+
+def test_the_runners_own_uv_is_used_without_fetching_one(tmp_path: Path) -> None:
+    record = tmp_path / "uv-calls.txt"
+    (tmp_path / "shims").mkdir()
+    shim(tmp_path / "shims" / "uv", f'echo "$@" >> {record}\n')
+    code, installs = install(tmp_path)
+    assert code == 0 and installs == []
+    python = tmp_path / "shims" / "python"
+    assert record.read_text().split() == ["pip", "install", "--quiet", "--python", str(python), str(ROOT)]
+
+
+@pytest.mark.parametrize(
+    "inputs", [{"installer": "conda"}, {"extras": "s3] ; rm -rf ~"}, {"extras": "../other"}], ids=str
+)
+def test_bad_installer_inputs_stop_before_installing(inputs: dict[str, str], tmp_path: Path) -> None:
+    code, installs = install(tmp_path, inputs)
+    assert code == 2 and installs == []
+
+
 def test_the_action_runs_under_a_simulated_runner(repo: Path, tmp_path: Path) -> None:
     tokens = {TOKEN: {"login": BOT, "write": True}}
     with FakeGitHub(tokens) as github:  # type: ignore[arg-type]
@@ -52,18 +147,10 @@ def test_the_action_runs_under_a_simulated_runner(repo: Path, tmp_path: Path) ->
         env = {**tool_env(), **actions_env(repo, github, base, head), "GITHUB_ACTION_PATH": str(ROOT)}
         env["GITHUB_WORKSPACE"] = str(repo.parent)
         # The runner's `python` is set up by actions/setup-python; here a shim records the
-        # install (no network) and hands every other call to this interpreter.
-        shims = tmp_path / "shims"
-        shims.mkdir()
-        record = tmp_path / "pip-install.txt"
-        shim = shims / "python"
-        shim.write_text(
-            "#!/usr/bin/env bash\n"
-            f'if [ "$1 $2 $3" = "-m pip install" ]; then echo "$@" > {record}; exit 0; fi\n'
-            f'exec {sys.executable} "$@"\n'
-        )
-        shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
-        env["PATH"] = f"{shims}{os.pathsep}{env['PATH']}"
+        # installs (no network) and hands every other call to this interpreter.
+        record = tmp_path / "installs.txt"
+        runner_shims(tmp_path / "shims", record)
+        env["PATH"] = runner_path(tmp_path / "shims")
         context = {f"inputs.{name}": str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
         context.update(
             {
@@ -86,6 +173,7 @@ def test_the_action_runs_under_a_simulated_runner(repo: Path, tmp_path: Path) ->
             codes.append(done.returncode)
             assert "Traceback" not in done.stderr
         assert record.read_text().split()[-1] == str(ROOT)
+        assert "-m uv pip install" in record.read_text(), "installed with uv"
         assert codes == [0, 1], "install succeeds; the gate fails on the regression"
         written = dict(
             line.split("=", 1) for line in Path(env["GITHUB_OUTPUT"]).read_text().splitlines() if "=" in line

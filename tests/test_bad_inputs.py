@@ -177,6 +177,21 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         f"{PARAMS}:2",  # the name's own line
         "scenario name 'syn thetic'",
     ),
+    "approver neither login nor team": (
+        edit_params("gate:", "governance:\n  approvers:\n    Tech Lead: [alice, 'not a login!']\ngate:"),
+        f"{PARAMS}:17",
+        "governance.approvers.Tech Lead.1: 'not a login!' is neither a GitHub login nor an org/team slug",
+    ),
+    "role nobody can fill": (
+        edit_params("gate:", "governance:\n  approvers:\n    Tech Lead: [alice]\n    Analyst: []\ngate:"),
+        f"{PARAMS}:18",
+        "governance.approvers.Analyst: role 'Analyst' lists nobody who can fill it",
+    ),
+    "approvals required from nobody": (
+        edit_params("gate:", "governance: {required: true}\ngate:"),
+        f"{PARAMS}:15",
+        "governance.required: approvals are required but no approvers are listed",
+    ),
     "live names no scenario": (
         edit_params("gate:", "live:\n  - synthetic\n  - nope\ngate:"),
         f"{PARAMS}:17",  # the entry's own line

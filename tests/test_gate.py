@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from benchgate.config import GatePolicy, MetricSpec, Scenario
+from benchgate.config import GatePolicy, Governance, MetricSpec, Scenario
 from benchgate.gate import GateInput, decide, evaluate
-from benchgate.outcome import BaseRef, HeadRef
+from benchgate.outcome import Approvals, BaseRef, GateResult, HeadRef, RoleApproval
 from benchgate.results import FileRef, RunFiles, RunInfo, SampleScore
 from benchgate.status import threshold_status
 
@@ -215,3 +215,55 @@ def test_decide_rederives_everything_a_tampered_result_claims() -> None:
         }
     )
     assert decide(tampered) == honest
+
+
+GOVERNANCE = {"approvers": {"Tech Lead": ["alice"], "Analyst": ["bob"]}, "required": True}
+
+
+def approved(result: GateResult, states: dict[str, str], **governance: object) -> GateResult:
+    """`result` decided again under a governance policy, with these role states from a PR's reviews."""
+    policy = result.policy.model_copy(
+        update={"governance": Governance.model_validate({**GOVERNANCE, **governance})}
+    )
+    roles = [
+        RoleApproval(role=role, state=state, reviewer="bob" if state != "pending" else None)
+        for role, state in states.items()
+    ]  # type: ignore[arg-type]
+    return decide(result.model_copy(update={"policy": policy, "approvals": Approvals(pr=7, roles=roles)}))
+
+
+def test_a_missing_required_approval_is_pending_and_fails_the_check_by_default() -> None:
+    passing = gate(run(uniform(0.95)), run(uniform(0.95)))
+    assert passing.status == "pass"
+    waiting = approved(passing, {"Tech Lead": "approved", "Analyst": "changes-requested"})
+    assert (waiting.status, waiting.failed) == ("pending", True)
+    [reason] = [r for r in waiting.reasons if r.kind == "approval"]
+    assert reason.status == "pending"
+    assert reason.message == "awaiting approval: Analyst (changes requested by bob)"
+    assert approved(passing, {"Tech Lead": "approved", "Analyst": "approved"}).status == "pass"
+
+
+def test_on_pending_warn_passes_the_check_unless_fail_on_warn() -> None:
+    passing = gate(run(uniform(0.95)), run(uniform(0.95)))
+    soft = approved(passing, {"Tech Lead": "pending", "Analyst": "approved"}, on_pending="warn")
+    assert (soft.status, soft.failed) == ("pending", False)
+    strict = passing.model_copy(update={"policy": passing.policy.model_copy(update={"fail_on_warn": True})})
+    assert approved(strict, {"Tech Lead": "pending", "Analyst": "approved"}, on_pending="warn").failed
+
+
+def test_a_failing_gate_stays_fail_and_a_warning_one_is_pending() -> None:
+    failing = gate(run(uniform(0.5)), run(uniform(0.5)))
+    assert approved(failing, {"Tech Lead": "pending", "Analyst": "pending"}).status == "fail"
+    warning = gate(run(uniform(0.85)), run(uniform(0.85)))
+    assert warning.status == "warn"
+    assert approved(warning, {"Tech Lead": "pending", "Analyst": "approved"}).status == "pending"
+    assert approved(warning, {"Tech Lead": "approved", "Analyst": "approved"}).status == "warn"
+
+
+def test_a_role_left_out_of_the_approvals_is_missing_and_optional_approvals_never_pend() -> None:
+    passing = gate(run(uniform(0.95)), run(uniform(0.95)))
+    dropped = approved(passing, {"Tech Lead": "approved"})
+    assert dropped.status == "pending" and "Analyst (not checked)" in dropped.reasons[-1].message
+    assert approved(passing, {"Tech Lead": "pending"}, required=False).status == "pass"
+    outside_pr = decide(passing.model_copy(update={"policy": approved(passing, {}).policy}))
+    assert outside_pr.status == "pass" and outside_pr.approvals is None

@@ -15,8 +15,10 @@ from markdown_it import MarkdownIt
 
 from benchgate.commands.ci import run_url
 from benchgate.commands.publish import read_results
+from benchgate.config import Governance
 from benchgate.errors import InputError
-from benchgate.outcome import GateResult
+from benchgate.gate import decide
+from benchgate.outcome import Approvals, GateResult, RoleApproval, Trend, TrendPoint
 from benchgate.report import render, review
 from benchgate.report.html import island_json, render_html
 from benchgate.report.review import Outputs, build_rows, word_diff
@@ -439,3 +441,26 @@ def test_a_missing_browser_fails_when_ci_requires_it_or_skips(monkeypatch: pytes
     monkeypatch.delenv(browser_module.REQUIRE)
     with pytest.raises(pytest.skip.Exception, match="apt-get install"):
         need_browser()
+
+
+def test_the_page_shows_trend_observations_and_approvals_as_text() -> None:
+    _, scores, outputs = example_scores()
+    result = example_result(lowered(scores, "coverage", 10, 0.25), scores, outputs)
+    role = "<script>window.pwned=5</script>"
+    governance = Governance.model_validate({"approvers": {role: ["alice", "acme/leads"]}, "required": True})
+    approvals = Approvals(
+        pr=7,
+        roles=[RoleApproval(role=role, state="unverified", reviewer="dave", unverified_teams=["acme/leads"])],
+    )
+    points = [TrendPoint(sha=f"{i + 1:040x}", value=0.9 + i / 100) for i in range(4)]
+    trend = Trend(rev="main<b>", limit=20, points={"coverage": points})
+    policy = result.policy.model_copy(update={"governance": governance})
+    decided = decide(result.model_copy(update={"policy": policy, "approvals": approvals, "trend": trend}))
+    page = render_html(decided, build_rows(decided, scores, scores, Outputs(outputs, outputs)))
+    assert decided.status == "fail" and decided.observations
+    assert '<section id="trend">' in page and "main&lt;b&gt;" in page
+    assert '<td>coverage</td><td class="spark">' in page and "(5 points)" in page
+    assert '<section id="observations">' in page
+    assert "<b>coverage: regression:</b> coverage regressed by" in page
+    assert '<section id="approvals">' in page and "❔ cannot verify (team acme/leads)" in page
+    assert "&lt;script&gt;window.pwned=5&lt;/script&gt;" in page and "<script>window.pwned" not in page

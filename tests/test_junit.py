@@ -7,8 +7,9 @@ from pathlib import Path
 
 from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
 
+from benchgate.config import Governance
 from benchgate.gate import decide
-from benchgate.outcome import GateResult
+from benchgate.outcome import Approvals, GateResult, RoleApproval
 from benchgate.report.junit import render_junit
 from benchgate.results import SampleScore
 from benchmarks.synthetic import write_project
@@ -174,3 +175,33 @@ def test_gate_junit_option_and_ci_combined_file(repo: Path) -> None:
     )
     report = (repo / ".benchgate/ci/report.md").read_text(encoding="utf-8")
     assert "(https://github.com/acme/bench/actions/runs/123456789)" in report
+
+
+def test_a_pending_approval_is_a_failure_of_its_own_case_when_it_fails_the_check(tmp_path: Path) -> None:
+    _, scores, outputs = example_scores()
+    result = example_result(scores, scores, outputs)
+    governance = Governance.model_validate(
+        {"approvers": {"Tech Lead": ["alice"], "Analyst": ["bob"]}, "required": True}
+    )
+    roles = [
+        RoleApproval(
+            role="Tech Lead", state="approved", reviewer="alice", submitted_at="2025-11-15T10:00:00Z"
+        ),
+        RoleApproval(role="Analyst", state="pending"),
+    ]
+    policy = result.policy.model_copy(update={"governance": governance})
+    pending = decide(result.model_copy(update={"policy": policy, "approvals": Approvals(pr=7, roles=roles)}))
+    assert pending.status == "pending"
+    [suite] = read(render_junit([pending]), tmp_path)
+    case = cases(suite)["approvals"]
+    assert outcome(case) == "failure"
+    assert case.result[0].message == "awaiting approval: Analyst (no review yet)"
+    assert case.system_out == "Tech Lead: approved by alice at 2025-11-15T10:00:00Z\nAnalyst: pending"
+    assert properties(suite)["benchgate.status"] == "pending"
+    soft = governance.model_copy(update={"on_pending": "warn"})
+    warned = decide(pending.model_copy(update={"policy": policy.model_copy(update={"governance": soft})}))
+    [suite] = read(render_junit([warned]), tmp_path)
+    assert outcome(cases(suite)["approvals"]) == "passed"
+    assert cases(suite)["approvals"].system_out.startswith("PENDING: awaiting approval: Analyst")
+    [outside_pr] = read(render_junit([decide(result.model_copy(update={"policy": policy}))]), tmp_path)
+    assert "approvals" not in cases(outside_pr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchgate.config import GatePolicy, Scenario
+from benchgate.config import GatePolicy, Governance, Scenario
 from benchgate.policy import changes, effective, uses_base
 from benchmarks.synthetic import lower_metric, write_project
 from tests.conftest import benchgate, commit_all, git
@@ -112,3 +112,28 @@ def test_policy_from_base_judges_the_pr_by_the_base_rules(repo: Path) -> None:
     assert result["metrics"]["coverage"]["verdict"] == "regressed"  # type: ignore[index]
     assert result["metrics"]["coverage"]["threshold"]["pass"] == 0.88  # type: ignore[index]
     assert "applied: the base commit's params.yaml" in str(found["report"])
+
+
+def test_who_approves_is_policy_too() -> None:
+    same = scenario({"coverage": {"pass": 0.88}})
+    base = Governance.model_validate(
+        {
+            "approvers": {"Tech Lead": ["alice"], "Analyst": ["bob"], "Architect": ["carol", "dan"]},
+            "required": True,
+        }
+    )
+    head = Governance.model_validate(
+        {
+            "approvers": {"Tech Lead": ["alice", "mallory"], "Architect": ["carol"], "QA": ["erin"]},
+            "on_pending": "warn",
+        }
+    )
+    found = changes(same, GatePolicy(), same, GatePolicy(), head_governance=head, base_governance=base)
+    assert [(c.key, c.base, c.head, c.effect) for c in found] == [
+        ("governance.required", True, False, "looser"),
+        ("governance.on_pending", "fail", "warn", "looser"),
+        ("governance.approvers.Tech Lead", "alice", "alice, mallory", "looser"),
+        ("governance.approvers.Analyst", "bob", None, "looser"),
+        ("governance.approvers.Architect", "carol, dan", "carol", "stricter"),
+        ("governance.approvers.QA", None, "erin", "stricter"),
+    ]

@@ -10,6 +10,7 @@ from markdown_it import MarkdownIt
 from tests.conftest import benchgate
 from tests.fakes.github_server import FakeGitHub
 from tests.test_ci import BOT, OWNER, PR, READ_ONLY, REPO, TOKEN, ours, pull_request
+from tests.test_ci_review import approvals_table, governed_pr
 
 GATE = ".benchgate/ci/gate.json"
 
@@ -151,3 +152,30 @@ def test_a_deeply_nested_gate_json_is_a_one_line_error(repo: Path) -> None:
     assert done.returncode == 2, done.stderr  # type: ignore[attr-defined]
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1  # type: ignore[attr-defined]
     assert "nested too deeply" in done.stderr  # type: ignore[attr-defined]
+
+
+def test_publish_reads_the_reviews_itself_and_writes_observations_anew(repo: Path) -> None:
+    base, head = governed_pr(repo)
+    assert benchgate(repo, "ci", "--no-comment", "--base", base).returncode == 0
+    path = repo / GATE
+    data = json.loads(path.read_text())
+    result = data["scenarios"]["synthetic"]
+    result["approvals"] = {
+        "pr": PR,
+        "roles": [{"role": "Tech Lead", "state": "approved", "reviewer": "mallory"}],
+    }
+    result["observations"] = [{"kind": "cache", "message": "all good [x](http://evil.example) @maintainers"}]
+    path.write_text(json.dumps(data))
+    with FakeGitHub({TOKEN: {"login": BOT, "write": True}}) as github:  # type: ignore[dict-item]
+        github.add_issue(OWNER, REPO, PR, head_sha=head)
+        github.add_review(OWNER, REPO, PR, "bob", "CHANGES_REQUESTED", commit_id=head)
+        done = publish(repo, github, "--expect-head-sha", head)
+        assert done.returncode == 0, done.stderr  # type: ignore[attr-defined]
+        [comment] = ours(github)
+    body = str(comment["body"])
+    assert "## ⏳ PENDING" in body and "mallory" not in body and "all good" not in body
+    table = approvals_table(body)
+    # bob may be in acme/leads, which this token cannot read: the role cannot be verified
+    assert table["Tech Lead"][:2] == ["❔ cannot verify (team `acme/leads`)", "`bob`"]
+    assert table["Analyst"][:2] == ["❌ changes requested", "`bob`"]
+    assert "### Observations & follow-ups\n1. " in body

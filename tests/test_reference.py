@@ -269,7 +269,8 @@ def test_params_sections_are_depth_first_in_file_order() -> None:
         "`scenarios.<name>.metrics.<name>`",
     ]
     assert headings.index("`gate`") > headings.index("`scenarios.<name>.regression`")
-    assert headings[-1] == "`llm.prices.<name>`"
+    assert headings.index("`llm`") < headings.index("`llm.prices.<name>`") < headings.index("`governance`")
+    assert headings[-1] == "`governance`"
 
 
 def test_worked_examples_make_one_valid_project(tmp_path: Path) -> None:

@@ -117,3 +117,31 @@ def test_live_report_with_dry_run_beside_it_matches_golden() -> None:
     assert "retried failures by status: `503` ×2, `reset` ×1" in text
     assert_inert(text)
     check_golden("live.md", text)
+
+
+def observations_section(text: str) -> str:
+    return text.split("### Observations & follow-ups\n", 1)[1].split("\n\n", 1)[0]
+
+
+def test_pilot_like_observations_match_golden() -> None:
+    """The seed log's section 4: live informativeness warns while dry-run passes; two 503s retried."""
+    _, truth, outputs = example_scores()
+    live = lowered(as_judged(truth), "informativeness", 16, 0.2)
+    calls = live_info().reliability.model_copy(update={"retries": {"503": 2}})
+    info = live_info().model_copy(update={"reliability": calls})
+    result = example_result(live, live, outputs, info=info, companion=truth)
+    assert result.metrics["informativeness"].threshold_status == "warn"
+    assert result.companion is not None and result.companion.metrics["informativeness"].status == "pass"
+    text = render(result)
+    section = observations_section(text)
+    assert (
+        "**informativeness: modes disagree:** informativeness: dry-run 0.906 (PASS) but live 0.849 (WARN)"
+        in section
+    )
+    assert (
+        "**LLM infrastructure:** The LLM endpoint returned 503 twice; every call was retried successfully"
+        in section
+    )
+    assert "**informativeness: between warn and pass:** informativeness is 0.849 in live (WARN)" in section
+    assert_inert(text)
+    check_golden("pilot.md", text)

@@ -11,14 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchgate import dvc, git
-from benchgate.commands.gate import GateOutcome, gate_scenario
+from benchgate import governance as roles
+from benchgate.commands.gate import ApprovalsFor, GateOutcome, HistoryOptions, gate_scenario
 from benchgate.commands.run import needs_offline_only, run_scenario
+from benchgate.config import Governance
 from benchgate.errors import GitError, GitHubDenied, InputError
 from benchgate.github.api import GitHubAPI
 from benchgate.github.context import RunContext, read_context
+from benchgate.github.reviews import read_approvals
 from benchgate.github.sticky import upsert
 from benchgate.github.workflow import annotate, append_summary, set_outputs, summary_room
-from benchgate.outcome import RUN_URL, Status
+from benchgate.outcome import RUN_URL, Approvals, GateStatus
 from benchgate.params_file import Project, load_project
 from benchgate.report import COMMENT_LIMIT, marker, render, utf8_size
 from benchgate.report.junit import render_junit
@@ -49,7 +52,7 @@ class CIOptions:
 class CIOutcome:
     """What happened, for the exit code and the log."""
 
-    status: Status = "pass"
+    status: GateStatus = "pass"
     failed: bool = False
     base: str | None = None
     gates: dict[str, GateOutcome] = field(default_factory=dict)
@@ -69,11 +72,15 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
     project = load_project(options.params)
     names = options.scenarios or sorted(project.params.scenarios)
     for name in names:
-        project.scenario(name)
+        project.scenario(name, check_pulled=False)
+    # Only the datasets of the scenarios run; the base's results come from git, not from DVC.
+    dvc.pull(project.root, [project.params.scenarios[name].dataset for name in names])
     outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
     stages = dvc.list_stages(project.root) if dvc.has_pipeline(project.root) else set()
     if stages and options.run:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
-        _refuse_bad_inputs(project, options.mode)
+        _refuse_bad_inputs(project, options.mode, names)
+    history = HistoryOptions(rev=context.base_sha, label=env.get("GITHUB_BASE_REF") or None, fetch=True)
+    approvals_for = _approvals_reader(context, env.get("GITHUB_TOKEN")) if context.is_pr else None
     for name in names:
         offline = options.run and options.mode == "live" and needs_offline_only(project, name)
         if offline:
@@ -93,6 +100,8 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
             fail_on_warn=options.fail_on_warn,
             run_url=run_url(env),
             env=env,
+            history=history,
+            approvals_for=approvals_for,
         )
     results = [gate.result for gate in outcome.gates.values()]
     outcome.status = worst(*(r.status for r in results))
@@ -141,10 +150,36 @@ def _base_commit(root: Path, context: RunContext) -> str | None:
     return context.base_sha
 
 
-def _refuse_bad_inputs(project: Project, mode: Mode) -> None:
+def _approvals_reader(context: RunContext, token: str | None) -> ApprovalsFor:
+    """The PR's reviews resolved for a governance policy, read once per policy (scenarios share it)."""
+    read: dict[str, Approvals] = {}
+    number = context.pr_number or 0
+
+    def approvals_for(governance: Governance) -> Approvals:
+        key = governance.model_dump_json()
+        if key in read:
+            return read[key]
+        if not token or not context.repository:
+            read[key] = roles.unavailable(governance, number, "no GITHUB_TOKEN: the reviews were not read")
+            return read[key]
+
+        async def fetch() -> Approvals:
+            api = GitHubAPI(context.api_url, context.repository or "", token)
+            try:
+                return await read_approvals(api, number, governance)
+            finally:
+                await api.aclose()
+
+        read[key] = asyncio.run(fetch())
+        return read[key]
+
+    return approvals_for
+
+
+def _refuse_bad_inputs(project: Project, mode: Mode, names: list[str]) -> None:
     from benchgate.commands.validate import validate
 
-    problems = validate([project.params_path], complete=mode == "dry-run").problems
+    problems = validate([project.params_path], complete=mode == "dry-run", only=names).problems
     if problems:
         raise InputError(problems)
 
@@ -189,6 +224,10 @@ def run_url(env: Mapping[str, str]) -> str | None:
 
 def _annotate(outcome: CIOutcome) -> None:
     for name, gate in outcome.gates.items():
+        for reason in gate.result.reasons:
+            if reason.kind == "approval":
+                level = "error" if gate.result.failed else "warning"
+                annotate(level, f"benchgate {name}: approvals pending", reason.message)
         for metric, result in gate.result.metrics.items():
             if result.status != "pass":
                 level = "error" if result.status == "fail" else "warning"

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from benchgate import dvc, git, policy, reproduce
 from benchgate.baseline import BaseHints, Baseline, find_baseline
-from benchgate.config import GatePolicy, Scenario
+from benchgate.config import GatePolicy, Governance, Scenario
 from benchgate.dataset import find_outputs, load_dataset
 from benchgate.errors import InputError, Problem, UsageError
 from benchgate.fingerprint import file_ref
 from benchgate.gate import GateInput, evaluate, with_excerpts
 from benchgate.ground_truth import judge_with_ground_truth
-from benchgate.outcome import BaseChoice, GateResult, HeadRef, PolicyChange
+from benchgate.history import TrendSource, read_trend
+from benchgate.outcome import Approvals, BaseChoice, BaseRef, GateResult, HeadRef, PolicyChange, Trend
 from benchgate.params_file import Project, load_project, parse_params
 from benchgate.report import render
 from benchgate.report.html import render_html
@@ -26,6 +27,20 @@ from benchgate.results_store import METRICS, RUN_INFO, SCORES, read_run
 from benchgate.review_rows import gather_rows
 
 REPORTS = ".benchgate/reports"
+ApprovalsFor = Callable[[Governance], Approvals | None]
+"""Reads the pull request's reviews for a governance policy (`benchgate ci` supplies it)."""
+
+
+@dataclass(frozen=True)
+class HistoryOptions:
+    """Where the trend's history comes from, when the caller knows better than the base."""
+
+    rev: str | None = None
+    """Tip of the default branch (CI: the PR's base commit); default: derived from the base."""
+    label: str | None = None
+    """How the report names it (e.g. the PR's base branch)."""
+    fetch: bool = False
+    """A shallow clone may fetch more history (CI); locally it only says what it lacks."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,8 @@ def gate_scenario(
     junit_path: Path | None = None,
     run_url: str | None = None,
     env: Mapping[str, str] | None = None,
+    history: HistoryOptions | None = None,
+    approvals_for: ApprovalsFor | None = None,
 ) -> GateOutcome:
     """Gate one scenario's results in the work tree against the base commit's."""
     env = os.environ if env is None else env
@@ -79,7 +96,7 @@ def gate_scenario(
     baseline = find_baseline(project.root, results_dir, base, params=project.params_path, hints=hints)
     if base is not None:
         baseline = replace(baseline, ref=baseline.ref.model_copy(update={"chosen_by": base_chosen_by}))
-    judged, gate_policy, source, changes = _policy(project, name, baseline)
+    judged, gate_policy, source, changes, governance = _policy(project, name, baseline)
     if fail_on_warn is not None:
         gate_policy = gate_policy.model_copy(update={"fail_on_warn": fail_on_warn})
     stage = dvc.stage_for(project.root, project.params.live, name, mode)
@@ -104,6 +121,17 @@ def gate_scenario(
         policy_source=source,
         policy_changes=changes,
         labels=_labels(project, spec) if mode == "live" else None,
+        governance=governance,
+        approvals=approvals_for(governance) if approvals_for and governance.approvers else None,
+        trend=_trend(
+            project,
+            results_dir,
+            baseline.ref,
+            head_ref,
+            limit=gate_policy.trend,
+            metrics=list(judged.metrics),
+            history=history,
+        ),
     )
     result = evaluate(gate_input)
     generated = {s.id: s.output for s in head.scores if s.output is not None}
@@ -125,18 +153,55 @@ def gate_scenario(
 
 def _policy(
     project: Project, name: str, baseline: Baseline
-) -> tuple[Scenario, GatePolicy, Literal["head", "base"], list[PolicyChange]]:
-    """The scenario and gate policy that judge the head, whose they are, and what changed since the base."""
-    head_scenario, head_gate = project.params.scenarios[name], project.params.gate
+) -> tuple[Scenario, GatePolicy, Literal["head", "base"], list[PolicyChange], Governance]:
+    """The scenario, gate policy and governance that judge the head, whose they are, and what
+    changed since the base."""
+    head = project.params
+    head_scenario = head.scenarios[name]
     base_params = parse_params(baseline.params, "base params.yaml")[0] if baseline.params else None
     if base_params is None:
-        return head_scenario, head_gate, "head", []
+        return head_scenario, head.gate, "head", [], head.governance
     base_scenario = base_params.scenarios.get(name)
-    changes = policy.changes(head_scenario, head_gate, base_scenario, base_params.gate)
-    if not policy.uses_base(head_gate, base_params.gate):
-        return head_scenario, head_gate, "head", changes
+    changes = policy.changes(
+        head_scenario,
+        head.gate,
+        base_scenario,
+        base_params.gate,
+        head_governance=head.governance,
+        base_governance=base_params.governance,
+    )
+    if not policy.uses_base(head.gate, base_params.gate):
+        return head_scenario, head.gate, "head", changes, head.governance
     judged = policy.effective(head_scenario, base_scenario) if base_scenario else head_scenario
-    return judged, base_params.gate, "base", changes
+    return judged, base_params.gate, "base", changes, base_params.governance
+
+
+def _trend(
+    project: Project,
+    results_dir: str,
+    base: BaseRef,
+    head: HeadRef,
+    *,
+    limit: int,
+    metrics: list[str],
+    history: HistoryOptions | None,
+) -> Trend | None:
+    """The default branch's recent values of these results; never an error, at worst unavailable."""
+    if limit == 0:
+        return None
+    history = history or HistoryOptions()
+    top = git.toplevel(project.root)
+    rev, label = history.rev, history.label
+    if rev is None and base.chosen_by == "merge-base" and base.default_branch:
+        rev, label = base.default_branch, label or base.default_branch
+    elif rev is None:
+        rev, label = base.sha, label or base.rev
+    if top is None or rev is None:
+        why = "not a git repository" if top is None else "there is no base commit to read history from"
+        return Trend(rev=label, limit=limit, unavailable=why)
+    path = (project.root / results_dir / METRICS).resolve().relative_to(top.resolve()).as_posix()
+    source = TrendSource(rev=rev, label=label, exclude=None if head.dirty else head.sha)
+    return read_trend(top, path, source, limit, metrics, fetch=history.fetch)
 
 
 def _prepare(option: str, path: Path) -> None:

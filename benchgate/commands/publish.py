@@ -23,6 +23,7 @@ from benchgate import reproduce
 from benchgate.errors import GitHubDenied, InputError, Problem, UsageError
 from benchgate.gate import decide
 from benchgate.github.api import GitHubAPI, GitHubRateLimited
+from benchgate.github.reviews import read_approvals
 from benchgate.github.sticky import upsert
 from benchgate.outcome import GateResult
 from benchgate.report import COMMENT_LIMIT, marker, render
@@ -49,9 +50,10 @@ class Published:
 def read_results(path: Path) -> list[GateResult]:
     """A gate.json or the combined `benchgate ci` one, validated field by field and re-derived.
 
-    Whatever can be rebuilt is rebuilt rather than read: status, verdicts and reasons come from
-    `gate.decide` over the validated measurements, the reproduce commands from validated
-    SHAs, scenario, mode and stage; every string is capped before it is validated.
+    Whatever can be rebuilt is rebuilt rather than read: status, verdicts, reasons and
+    observations come from `gate.decide` over the validated measurements, the reproduce commands
+    from validated SHAs, scenario, mode and stage; every string is capped before it is validated.
+    Approvals are not read at all: `publish` reads the pull request's reviews itself.
     """
     try:
         raw = path.read_bytes()
@@ -76,7 +78,7 @@ def _untrusted(entry: Any) -> Any:
     """The entry without the fields publish rebuilds, every string capped."""
     if not isinstance(entry, dict):
         raise TypeError("not an object")
-    derived = {"status", "failed", "reasons", "reproduce"}
+    derived = {"status", "failed", "reasons", "reproduce", "observations", "approvals"}
     return _capped({key: value for key, value in entry.items() if key not in derived}, depth=0)
 
 
@@ -129,6 +131,8 @@ def publish(
         for r in results
     ]
 
+    decided: list[GateResult] = []
+
     async def post() -> dict[str, str]:
         api = GitHubAPI(api_url, repository, token)
         try:
@@ -137,7 +141,9 @@ def publish(
                 if head != expect_head_sha:
                     raise UsageError(f"PR #{pr} is at {head}, not at {expect_head_sha}: refusing to post")
             urls = {}
-            for result in results:
+            for untrusted in results:
+                result = await _with_approvals(api, pr, untrusted)
+                decided.append(result)
                 body = render(result, max_size=COMMENT_LIMIT)
                 urls[result.scenario] = await upsert(api, pr, marker(result.scenario), body, author)
             return urls
@@ -150,4 +156,12 @@ def publish(
         raise
     except GitHubDenied as exc:
         raise GitHubDenied(f"{exc} (the token needs pull-requests: write)") from None
-    return Published(urls, any(r.failed for r in results))
+    return Published(urls, any(r.failed for r in decided))
+
+
+async def _with_approvals(api: GitHubAPI, pr: int, result: GateResult) -> GateResult:
+    """The result decided again with the approvals this PR's reviews give, read here, never trusted."""
+    governance = result.policy.governance
+    if not governance.approvers:
+        return result
+    return decide(result.model_copy(update={"approvals": await read_approvals(api, pr, governance)}))

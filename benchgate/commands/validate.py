@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchgate import dvc
 from benchgate.config import Scenario
 from benchgate.dataset import SampleCheck, read_dataset
 from benchgate.errors import Problem
@@ -22,12 +23,13 @@ class Validation:
     problems: list[Problem]
 
 
-def validate(paths: list[Path], *, complete: bool = True) -> Validation:
+def validate(paths: list[Path], *, complete: bool = True, only: list[str] | None = None) -> Validation:
     """Check params files (and their datasets) and loose datasets, collecting every problem.
 
     A loose dataset is checked against the scenario that names it (else against every metric)
     in the params files given alongside, or in ./params.yaml when none is given. `complete`
-    also asks for what a dry-run reads: stored outputs and ground truth.
+    also asks for what a dry-run reads: stored outputs and ground truth. `only` limits the
+    datasets read to those scenarios' (the others may be in a DVC remote, not pulled).
     """
     problems: list[Problem] = []
     files = 0
@@ -46,8 +48,8 @@ def validate(paths: list[Path], *, complete: bool = True) -> Validation:
         for name, spec in parsed.scenarios.items() if parsed else []:
             found, checks = _scorer_problems(params, name, spec)
             problems += found
-            if (params.parent / spec.dataset).is_file():
-                dataset = params.parent / spec.dataset
+            dataset = params.parent / spec.dataset
+            if (only is None or name in only) and (dataset.is_file() or dvc.not_pulled(dataset)):
                 problems += read_dataset(
                     dataset,
                     spec.quality_metrics,

@@ -1,9 +1,11 @@
-"""The few GitHub REST calls benchgate makes (issue comments), with retries and clear refusals."""
+"""The few GitHub REST calls benchgate makes (issue comments, reviews, team members), with retries
+and clear refusals."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -21,14 +23,14 @@ class AmbiguousWrite(GitHubError):
 
 
 MAX_PAGES = 1_000
-"""Comment pages read before giving up loudly (100,000 comments at 100 a page)."""
+"""Pages of a listing read before giving up loudly (100,000 comments at 100 a page)."""
 POLICY = RetryPolicy(max_attempts=5, max_retry_s=90, backoff_s=1.0, backoff_max_s=20)
 LONGEST_RATE_LIMIT_WAIT_S = 60.0
 """A rate limit that resets later than this is treated like a token without permission."""
 
 
 class GitHubAPI:
-    """Issue comments on one repository."""
+    """Issue comments and pull request reviews on one repository, and its organisation's teams."""
 
     def __init__(
         self,
@@ -39,7 +41,8 @@ class GitHubAPI:
         transport: httpx.AsyncBaseTransport | None = None,
         policy: RetryPolicy = POLICY,
     ) -> None:
-        self._root = f"{api_url.rstrip('/')}/repos/{repository}"
+        self._api = api_url.rstrip("/")
+        self._root = f"{self._api}/repos/{repository}"
         self._policy = policy
         self.retries = 0
         self._http = httpx.AsyncClient(
@@ -59,21 +62,36 @@ class GitHubAPI:
 
     async def comments(self, number: int) -> list[dict[str, Any]]:
         """Every comment on the issue or PR, following `Link: rel="next"` through all pages."""
-        url: str | None = f"{self._root}/issues/{number}/comments?per_page=100"
+        return await self._pages(
+            f"{self._root}/issues/{number}/comments?per_page=100", f"PR #{number}", "comments"
+        )
+
+    async def reviews(self, number: int) -> list[dict[str, Any]]:
+        """Every review of the pull request, oldest first, through all pages."""
+        return await self._pages(
+            f"{self._root}/pulls/{number}/reviews?per_page=100", f"PR #{number}", "reviews"
+        )
+
+    async def team_members(self, org: str, team: str) -> list[dict[str, Any]]:
+        """Every member of `org/team` (needs a token that may read the organisation's members)."""
+        url = f"{self._api}/orgs/{quote(org, safe='')}/teams/{quote(team, safe='')}/members?per_page=100"
+        return await self._pages(url, f"team {org}/{team}", "members")
+
+    async def _pages(self, url: str, owner: str, what: str) -> list[dict[str, Any]]:
+        """A listing, following `Link: rel="next"`; more than `MAX_PAGES` pages is an error, not a cut."""
         found: list[dict[str, Any]] = []
+        next_url: str | None = url
         for read in range(MAX_PAGES + 1):
-            if url is None:
+            if next_url is None:
                 break
             if read == MAX_PAGES:
-                raise GitHubError(
-                    f"PR #{number} has more than {MAX_PAGES:,} pages of comments; not all were read"
-                )
-            response = await self._call("GET", url)
+                raise GitHubError(f"{owner} has more than {MAX_PAGES:,} pages of {what}; not all were read")
+            response = await self._call("GET", next_url)
             page = response.json()
             if not isinstance(page, list):
-                raise GitHubError(f"GET {url}: expected a list of comments")
+                raise GitHubError(f"GET {_path(next_url)}: expected a list of {what}")
             found.extend(item for item in page if isinstance(item, dict))
-            url = response.links.get("next", {}).get("url")
+            next_url = response.links.get("next", {}).get("url")
         return found
 
     async def pull_head_sha(self, number: int) -> str | None:

@@ -85,10 +85,16 @@ scenarios:
 gate:
   min_samples: 20
   policy_from: base                           # a pull request cannot relax its own gate
+  trend: 20                                   # chart the default branch's last 20 result commits
 llm:
   prices:
     gpt-4o: {prompt_per_mtok: 2.5, completion_per_mtok: 10}
 live: []                                      # `dvc repro` stays offline
+governance:                                   # the PR's reviews fill these roles
+  approvers:
+    Tech Lead: [alice, acme/leads]
+    Analyst: [bob]
+  required: true                              # until then the status is `pending`
 """
 
 DATASET_INTRO = """\

@@ -4,8 +4,24 @@ from __future__ import annotations
 
 from benchgate import formatting as fmt
 from benchgate import neutralise as safe
-from benchgate.outcome import GateResult
+from benchgate.observations import unsettled
+from benchgate.outcome import GateResult, ObservationKind
 from benchgate.report.labels import CALIBRATION, VERDICT, details
+
+OBSERVATION: dict[ObservationKind, str] = {
+    "regressed": "regression",
+    "improved": "improvement",
+    "inconclusive": "inconclusive",
+    "between-bounds": "between warn and pass",
+    "modes-disagree": "modes disagree",
+    "low-agreement": "judge agreement",
+    "trend": "trend",
+    "sample-churn": "Sample churn",
+    "policy-changed": "Gate policy changed",
+    "retries": "LLM infrastructure",
+    "unscored": "Unscored judgements",
+    "cache": "Response cache",
+}
 
 
 def agreement(r: GateResult) -> str:
@@ -109,15 +125,8 @@ def changes(r: GateResult) -> str:
     for name, m in r.metrics.items():
         if m.verdict != "inconclusive":
             continue
-        detail = "too few paired samples"
-        if m.delta is not None:
-            detail = f"{fmt.signed(name, m.delta)}, smallest detectable change {fmt.value(name, m.mde)}"
-        settle = (
-            f"about {m.settle_n:,} paired samples would settle it"
-            if m.settle_n
-            else "more samples would settle it"
-        )
-        lines.append(f"- ? **{name}** inconclusive ({detail}); {settle}.")
+        seen, more = unsettled(name, m)
+        lines.append(f"- ? **{name}** inconclusive ({seen}); {more} would settle it.")
     return "\n".join(lines)
 
 
@@ -165,3 +174,15 @@ def unscored(r: GateResult) -> str:
         chunks.append(head + ("\n\n" + safe.block(item.reply) if item.reply else ""))
     title = f"Unscored judgements ({len(rel.unscored_items)} of {rel.unscored:,} shown)"
     return details(title, "\n\n".join(chunks))
+
+
+def observations(r: GateResult) -> str:
+    """A numbered list like the pilot's section 4: what was seen, then what to do."""
+    lines = ["### Observations & follow-ups"]
+    for number, o in enumerate(r.observations, start=1):
+        title = f"{o.metric}: {OBSERVATION[o.kind]}" if o.metric else OBSERVATION[o.kind]
+        line = f"{number}. **{title}:** {safe.text(o.message)}"
+        if o.follow_up:
+            line += f" _Follow-up:_ {safe.text(o.follow_up)}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -21,9 +21,12 @@ from markupsafe import Markup
 from benchgate import __version__
 from benchgate import formatting as fmt
 from benchgate.config import LATENCY_METRIC
-from benchgate.outcome import GateResult, MetricResult
+from benchgate.outcome import GateResult, MetricResult, ObservationKind
 from benchgate.report import cells
+from benchgate.report.details import OBSERVATION
+from benchgate.report.labels import APPROVAL
 from benchgate.report.review import TAGS, ReviewRow, ReviewRows
+from benchgate.report.trend import series, sparkline
 
 _ISLAND_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _ISLAND_UNSAFE = re.compile("[<>&\u2028\u2029]")
@@ -75,6 +78,9 @@ def render_html(result: GateResult, review: ReviewRows) -> str:
         metrics=[_metric_row(name, m) for name, m in result.metrics.items()],
         samples_note=_samples_note(result),
         reliability_note=_reliability_note(result),
+        observations=[_observation(o.kind, o.metric) for o in result.observations],
+        trend=_trend_rows(result),
+        approvals=_approval_rows(result),
         filters=[(name, _FILTERS[name]) for name in ("all", *TAGS)],
         cut=_cut_note(review),
         data=_island(_data(result, review)),
@@ -100,6 +106,10 @@ def _digest(text: str) -> str:
 def _outcome(r: GateResult) -> str:
     if r.status == "warn" and not r.failed:
         return "This check passes (fail-on-warn is off)."
+    if r.status == "pending":
+        return (
+            "This check fails until every required role approves." if r.failed else "Approvals are pending."
+        )
     return "This check fails." if r.failed else "This check passes."
 
 
@@ -159,6 +169,48 @@ def _reliability_note(r: GateResult) -> str:
     if rel.calls.requests:
         text += f" Requests: {rel.calls.requests:,}; retried: {retries or 'none'}."
     return text
+
+
+def _observation(kind: ObservationKind, metric: str | None) -> str:
+    return f"{metric}: {OBSERVATION[kind]}" if metric else OBSERVATION[kind]
+
+
+def _trend_rows(r: GateResult) -> list[tuple[str, str, str]] | None:
+    """Metric, sparkline (oldest to head), first -> last value; None without a trend."""
+    if r.trend is None or r.trend.unavailable:
+        return None
+    rows = []
+    for name, m in r.metrics.items():
+        s = series(r.trend, name, m)
+        if len(s.values) > 1:
+            span = (
+                f"{fmt.value(name, s.values[0])} → {fmt.value(name, s.values[-1])} ({len(s.values)} points)"
+            )
+            rows.append((name, sparkline(s.values), span))
+    return rows
+
+
+def _approval_rows(r: GateResult) -> list[dict[str, str]] | None:
+    """A row per role of the policy, in params order; None when there are no approvers."""
+    approvers = r.policy.governance.approvers
+    if not approvers:
+        return None
+    found = {role.role: role for role in r.approvals.roles} if r.approvals else {}
+    rows = []
+    for name, who in approvers.items():
+        role = found.get(name)
+        state = APPROVAL[role.state] if role else "— not a pull request"
+        teams = role.unverified_teams if role else []
+        rows.append(
+            {
+                "role": name,
+                "state": state + (f" (team {', '.join(teams)})" if teams else ""),
+                "reviewer": (role.reviewer if role else None) or "—",
+                "submitted": (role.submitted_at if role else None) or "—",
+                "can": ", ".join(who),
+            }
+        )
+    return rows
 
 
 def _cut_note(review: ReviewRows) -> str | None:

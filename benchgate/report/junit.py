@@ -1,12 +1,13 @@
 """gate.json -> JUnit XML, so GitLab, Jenkins and Buildkite test views show the gate. Pure.
 
 One <testsuite> per scenario; one <testcase> per metric, one for reliability (unscored
-share) and one for the base comparison. A part that fails the check is a <failure> (a warn
-too when fail_on_warn is on); a warn that passes stays a passed case whose <system-out>
-starts with `WARN:` and is listed in the suite's `benchgate.warnings` property, because
-test UIs have no warn state but do show a case's output; a missing baseline is <skipped>
-(every UI counts and shows skipped cases with their message), or a <failure> when it alone
-fails the gate. Every case's <system-out> has its numbers.
+share), one for the base comparison and, in a pull request with `governance.approvers`, one
+for the approvals. A part that fails the check is a <failure> (a warn too when fail_on_warn
+is on, a pending approval when governance.on_pending fails it); a warn that passes stays a
+passed case whose <system-out> starts with `WARN:` and is listed in the suite's
+`benchgate.warnings` property, because test UIs have no warn state but do show a case's
+output; a missing baseline is <skipped> (every UI counts and shows skipped cases with their
+message), or a <failure> when it alone fails the gate. Every case's <system-out> has its numbers.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def _suite(r: GateResult) -> ET.Element:
     cases = [_metric_case(r, classname, name, m) for name, m in r.metrics.items()]
     cases.append(_reliability_case(r, classname))
     cases.append(_baseline_case(r, classname))
+    if r.approvals is not None and r.policy.governance.approvers:
+        cases.append(_approvals_case(r, classname))
     warned = [case.get("name", "") for case in cases if case.get("name") in _warned(r)]
     properties = {
         "benchgate.status": r.status,
@@ -112,6 +115,26 @@ def _baseline_case(r: GateResult, classname: str) -> ET.Element:
         return _case(r, classname, "baseline", status=status, reasons=messages, lines=messages)
     case = _bare(classname, "baseline")
     ET.SubElement(case, "skipped", {"message": _clean("; ".join(messages))})
+    return case
+
+
+def _approvals_case(r: GateResult, classname: str) -> ET.Element:
+    assert r.approvals is not None
+    waiting = [reason.message for reason in r.reasons if reason.kind == "approval"]
+    lines = [
+        f"{role.role}: {role.state}"
+        + (f" by {role.reviewer} at {role.submitted_at}" if role.reviewer else "")
+        for role in r.approvals.roles
+    ]
+    case = _bare(classname, "approvals")
+    if waiting and r.failed:
+        failure = ET.SubElement(
+            case, "failure", {"message": _clean("; ".join(waiting)), "type": "benchgate.pending"}
+        )
+        failure.text = _clean("\n".join(waiting))
+    elif waiting:
+        lines = [f"PENDING: {'; '.join(waiting)}", *lines]
+    ET.SubElement(case, "system-out").text = _clean("\n".join(lines))
     return case
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from benchgate.outcome import Calibration, Status, Verdict
+from benchgate.outcome import ApprovalState, Calibration, GateStatus, Verdict
 
-STATUS: dict[Status, str] = {"pass": "✅ PASS", "warn": "⚠️ WARN", "fail": "❌ FAIL"}
-ICON: dict[Status, str] = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
+STATUS: dict[GateStatus, str] = {
+    "pass": "✅ PASS",
+    "warn": "⚠️ WARN",
+    "pending": "⏳ PENDING",
+    "fail": "❌ FAIL",
+}
+ICON: dict[GateStatus, str] = {"pass": "✅", "warn": "⚠️", "pending": "⏳", "fail": "❌"}
 VERDICT: dict[Verdict, str] = {
     "improved": "▲ improved",
     "unchanged": "= unchanged",
@@ -15,6 +20,12 @@ VERDICT: dict[Verdict, str] = {
     "skipped": "⏭ skipped",
 }
 CALIBRATION: dict[Calibration | None, str] = {"calibrated": "✅ calibrated", "uncalibrated": "⚠️ uncalibrated"}
+APPROVAL: dict[ApprovalState, str] = {
+    "approved": "✅ approved",
+    "changes-requested": "❌ changes requested",
+    "pending": "⏳ pending",
+    "unverified": "❔ cannot verify",
+}
 UNPAIRED = {"scorer-changed": "scorer changed", "skipped-at-base": "skipped at base"}
 """Causes of a metric's own no-baseline worth naming in its table cell."""
 

@@ -9,7 +9,7 @@ from benchgate import __version__
 from benchgate import formatting as fmt
 from benchgate import neutralise as safe
 from benchgate.outcome import GateResult, MetricResult
-from benchgate.report import context, details
+from benchgate.report import context, details, governance, trend
 from benchgate.report.labels import ICON, STATUS, UNPAIRED, VERDICT
 from benchgate.results import Mode
 
@@ -102,8 +102,15 @@ def _sections(r: GateResult) -> list[Section]:
         Section("changes", details.changes(r)),
         *([Section("agreement", details.agreement(r))] if r.agreement or _calibrated(r) else []),
         *([Section("judge noise", details.judge_noise(r))] if _noisy(r) else []),
-        Section("samples", context.samples(r)),
+        *([Section("trend", trend.section(r))] if r.trend else []),
     ]
+    if trend.charts(r):  # dropped last of all when the report must shrink
+        parts.append(Section("trend charts", trend.charts(r), optional=True))
+    parts.append(Section("samples", context.samples(r)))
+    if r.observations:
+        parts.append(Section("observations", details.observations(r), optional=True))
+    if r.policy.governance.approvers:
+        parts.append(Section("approvals", governance.approvals(r)))
     if r.samples.added or r.samples.removed:
         parts.append(Section("added and removed ids", context.id_lists(r), optional=True))
     if r.worst:
@@ -127,6 +134,12 @@ def _verdict(r: GateResult) -> str:
     outcome = "This check fails." if r.failed else "This check passes."
     if r.status == "warn" and not r.failed:
         outcome = "This check passes (fail-on-warn is off)."
+    elif r.status == "pending":
+        outcome = (
+            "This check fails until every required role approves."
+            if r.failed
+            else "This check passes while approvals are pending (governance.on_pending is warn)."
+        )
     lines = [
         f"## {STATUS[r.status]} · benchgate · `{r.scenario}` ({r.mode})",
         "",

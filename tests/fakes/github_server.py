@@ -1,4 +1,5 @@
-"""A fake GitHub REST API (issue comments only), served over a real socket on 127.0.0.1.
+"""A fake GitHub REST API (issue comments, pull request reviews, team members), served over a
+real socket on 127.0.0.1.
 
 End-to-end tests of ``benchgate ci`` must see what the client really sends (headers, paging,
 retries), so this double speaks HTTP/1.1 and GitHub's wire format instead of being a mock
@@ -40,6 +41,8 @@ MAX_BODY_CHARS = 65_536
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
 FIRST_COMMENT_ID = 1000
+FIRST_REVIEW_ID = 2000
+REVIEW_STATES = frozenset({"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"})
 FIRST_USER_ID = 5000
 CLOCK_START = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 ACCEPTED_MEDIA_TYPES = frozenset({"application/vnd.github+json", "application/vnd.github.v3+json"})
@@ -50,13 +53,20 @@ QUERY_TOKEN_KEYS = frozenset({"access_token", "token"})
 _ISSUE_COMMENTS = re.compile(r"/repos/([^/]+)/([^/]+)/issues/(\d+)/comments")
 _COMMENT = re.compile(r"/repos/([^/]+)/([^/]+)/issues/comments/(\d+)")
 _PULL = re.compile(r"/repos/([^/]+)/([^/]+)/pulls/(\d+)")
+_REVIEWS = re.compile(r"/repos/([^/]+)/([^/]+)/pulls/(\d+)/reviews")
+_TEAM_MEMBERS = re.compile(r"/orgs/([^/]+)/teams/([^/]+)/members")
 
 
-class TokenGrant(TypedDict):
-    """What a token may do: whose it is, and whether it may write (post, edit, delete)."""
-
+class _Grant(TypedDict):
     login: str
     write: bool
+
+
+class TokenGrant(_Grant, total=False):
+    """What a token may do: whose it is, whether it may write (post, edit, delete), and whether
+    it may read the organisation's teams (`read_org`; an Actions GITHUB_TOKEN may not)."""
+
+    read_org: bool
 
 
 class RecordedRequest(NamedTuple):
@@ -119,6 +129,19 @@ class _Issue:
     number: int
     comment_ids: list[int] = field(default_factory=list)
     head_sha: str | None = None
+    reviews: list[_Review] = field(default_factory=list)
+
+
+@dataclass
+class _Review:
+    """A pull request review; PENDING ones are drafts, visible to their author only."""
+
+    id: int
+    login: str
+    state: str
+    body: str
+    commit_id: str | None
+    submitted_at: str | None
 
 
 @dataclass
@@ -202,6 +225,18 @@ def _link_header(base: str, per_page: int, page: int, last: int) -> str:
     )
 
 
+def _paged(items: list[dict[str, object]], query: dict[str, list[str]], base: str) -> _Response:
+    """One page of a listing, with GitHub's Link header for the others."""
+    per_page = min(_int_param(query, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
+    page = _int_param(query, "page", 1)
+    last = max(1, math.ceil(len(items) / per_page))
+    response = _Response(200, items[(page - 1) * per_page : page * per_page])
+    link = _link_header(base, per_page, page, last)
+    if link:
+        response.headers["Link"] = link
+    return response
+
+
 def _comment_body(raw: bytes) -> str | _Response:
     """The `body` field of a create/update payload, or the 400/422 GitHub would send."""
     try:
@@ -252,6 +287,8 @@ class _Store:
         self._issues: dict[tuple[str, str, int], _Issue] = {}
         self._comments: dict[int, _Comment] = {}
         self._next_id = FIRST_COMMENT_ID
+        self._next_review_id = FIRST_REVIEW_ID
+        self.teams: dict[tuple[str, str], list[str]] = {}
         self._mutations = 0
         self._user_ids: dict[str, int] = {}
 
@@ -297,6 +334,14 @@ class _Store:
         issue = self._issues[_key(comment.owner, comment.repo, comment.number)]
         issue.comment_ids.remove(comment.id)
 
+    def review(self, issue: _Issue, login: str, state: str, body: str, commit_id: str | None) -> _Review:
+        """Submit a review (a draft when PENDING: no `submitted_at`)."""
+        submitted = None if state == "PENDING" else self._tick()
+        review = _Review(self._next_review_id, login, state, body, commit_id or issue.head_sha, submitted)
+        self._next_review_id += 1
+        issue.reviews.append(review)
+        return review
+
     def user(self, login: str) -> dict[str, object]:
         """A stable user object; `[bot]` logins are Bots, as GitHub App identities are."""
         user_id = self._user_ids.setdefault(login, FIRST_USER_ID + len(self._user_ids))
@@ -325,12 +370,16 @@ class _Engine:
         self.log: list[RecordedRequest] = []
         self.violations: Counter[str] = Counter()
         self.faults: deque[_Fault] = deque()
-        self._tokens = {t: TokenGrant(login=g["login"], write=g["write"]) for t, g in tokens.items()}
+        self._tokens = {
+            t: TokenGrant(login=g["login"], write=g["write"], read_org=g.get("read_org", False))
+            for t, g in tokens.items()
+        }
         self._prefix = prefix
         self._html_base = html_base
         self._routes: dict[tuple[str, str], Callable[[_Call], _Response]] = {
             ("issue", "GET"): self._list,
             ("pull", "GET"): self._pull,
+            ("reviews", "GET"): self._reviews,
             ("issue", "POST"): self._create,
             ("comment", "GET"): self._get,
             ("comment", "PATCH"): self._update,
@@ -426,7 +475,11 @@ class _Engine:
         if not split.path.startswith(self._prefix + "/"):
             return _not_found()
         path = split.path[len(self._prefix) :]
-        for kind, pattern in (("issue", _ISSUE_COMMENTS), ("comment", _COMMENT), ("pull", _PULL)):
+        team = _TEAM_MEMBERS.fullmatch(path)
+        if team and method == "GET":
+            return self._team_members(team[1], team[2], parse_qs(split.query), grant)
+        routes = (("issue", _ISSUE_COMMENTS), ("comment", _COMMENT), ("pull", _PULL), ("reviews", _REVIEWS))
+        for kind, pattern in routes:
             match = pattern.fullmatch(path)
             handler = self._routes.get((kind, method))
             if match and handler:
@@ -439,17 +492,47 @@ class _Engine:
         issue = self.store.issue(call.owner, call.repo, call.number)
         if issue is None:
             return _not_found()
-        per_page = min(_int_param(call.query, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
-        page = _int_param(call.query, "page", 1)
-        comments = self.store.comments_of(issue)
-        last = max(1, math.ceil(len(comments) / per_page))
-        chunk = comments[(page - 1) * per_page : page * per_page]
-        response = _Response(200, [self.render(c) for c in chunk])
         base = f"{self.api_url}/repos/{issue.owner}/{issue.repo}/issues/{issue.number}/comments"
-        link = _link_header(base, per_page, page, last)
-        if link:
-            response.headers["Link"] = link
-        return response
+        return _paged([self.render(c) for c in self.store.comments_of(issue)], call.query, base)
+
+    def _reviews(self, call: _Call) -> _Response:
+        """A pull request's reviews, oldest first; drafts only to their author."""
+        issue = self.store.issue(call.owner, call.repo, call.number)
+        if issue is None:
+            return _not_found()
+        login = call.grant["login"]
+        shown = [r for r in issue.reviews if r.state != "PENDING" or r.login == login]
+        base = f"{self.api_url}/repos/{issue.owner}/{issue.repo}/pulls/{issue.number}/reviews"
+        return _paged([self._render_review(issue, r) for r in shown], call.query, base)
+
+    def _render_review(self, issue: _Issue, review: _Review) -> dict[str, object]:
+        """A review as GitHub's REST API returns it (`submitted_at` absent on drafts)."""
+        pull = f"{self.api_url}/repos/{issue.owner}/{issue.repo}/pulls/{issue.number}"
+        html = f"{self._html_base}/{issue.owner}/{issue.repo}/pull/{issue.number}"
+        rendered: dict[str, object] = {
+            "id": review.id,
+            "node_id": f"PRR_kwDOFAKE{review.id:08d}",
+            "user": self.store.user(review.login),
+            "body": review.body,
+            "state": review.state,
+            "html_url": f"{html}#pullrequestreview-{review.id}",
+            "pull_request_url": pull,
+            "author_association": "MEMBER",
+            "commit_id": review.commit_id,
+        }
+        if review.submitted_at is not None:
+            rendered["submitted_at"] = review.submitted_at
+        return rendered
+
+    def _team_members(self, org: str, slug: str, query: dict[str, list[str]], grant: TokenGrant) -> _Response:
+        """A team's members: 403 for a token that may not read the organisation, 404 for no team."""
+        if not grant.get("read_org"):
+            return _forbidden()
+        members = self.store.teams.get((org.lower(), slug.lower()))
+        if members is None:
+            return _not_found()
+        base = f"{self.api_url}/orgs/{org}/teams/{slug}/members"
+        return _paged([self.store.user(login) for login in members], query, base)
 
     def _pull(self, call: _Call) -> _Response:
         """A pull request: just its number and head commit, what publishers verify."""
@@ -595,7 +678,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeGitHub:
-    """A stateful fake of GitHub's issue-comment API on 127.0.0.1, with fault injection.
+    """A stateful fake of GitHub's issue-comment, review and team API on 127.0.0.1, with fault injection.
 
     `tokens` maps token → grant; `prefix` is "" (api.github.com), "/api/v3" (Enterprise)
     or "/api/v1" (Gitea/Forgejo). Use as a context manager, or call start()/stop().
@@ -670,6 +753,38 @@ class FakeGitHub:
             if issue is None:
                 raise LookupError(f"no issue {owner}/{repo}#{number}; call add_issue first")
             return self._engine.render(self._engine.store.create(issue, body, login))
+
+    def add_review(
+        self,
+        owner: str,
+        repo: str,
+        number: int,
+        login: str,
+        state: str,
+        *,
+        commit_id: str | None = None,
+        body: str = "",
+    ) -> int:
+        """Submit a review as `login` (state as the API spells it), bypassing HTTP; returns its id."""
+        if state not in REVIEW_STATES:
+            raise ValueError(f"review state must be one of {sorted(REVIEW_STATES)}")
+        with self._engine.lock:
+            issue = self._engine.store.issue(owner, repo, number)
+            if issue is None:
+                raise LookupError(f"no pull request {owner}/{repo}#{number}; call add_issue first")
+            return self._engine.store.review(issue, login, state, body, commit_id).id
+
+    def dismiss_review(self, owner: str, repo: str, number: int, review_id: int) -> None:
+        """Dismiss a review, as `PUT .../reviews/{id}/dismissals` does: its state becomes DISMISSED."""
+        with self._engine.lock:
+            issue = self._engine.store.issue(owner, repo, number)
+            review = next(r for r in (issue.reviews if issue else []) if r.id == review_id)
+            review.state = "DISMISSED"
+
+    def add_team(self, org: str, slug: str, members: list[str]) -> None:
+        """Make `org/slug` exist with these members (readable by tokens with `read_org`)."""
+        with self._engine.lock:
+            self._engine.store.teams[(org.lower(), slug.lower())] = list(members)
 
     def comments(self, owner: str, repo: str, number: int) -> list[dict[str, object]]:
         """The issue's comments as the API renders them, ascending by id."""

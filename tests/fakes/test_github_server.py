@@ -288,3 +288,48 @@ def test_clock_is_deterministic_one_second_per_mutation(server: FakeGitHub) -> N
     assert first["created_at"] == "2024-05-01T12:00:01Z"
     assert second["created_at"] == "2024-05-01T12:00:02Z"
     assert (first["id"], second["id"]) == (1000, 1001)
+
+
+REVIEWS = "/repos/octo/widgets/pulls/7/reviews"
+
+
+def test_reviews_in_githubs_wire_format_paged_and_drafts_hidden(
+    server: FakeGitHub, client: httpx.Client
+) -> None:
+    server.add_issue("octo", "widgets", 7, head_sha="a" * 40)
+    ids = [server.add_review("octo", "widgets", 7, f"user{n}", "COMMENTED") for n in range(3)]
+    server.add_review("octo", "widgets", 7, "alice", "APPROVED", commit_id="b" * 40)
+    server.add_review("octo", "widgets", 7, "drafter", "PENDING")
+    first = client.get(REVIEWS, params={"per_page": 2})
+    assert first.status_code == 200 and "next" in links(first)
+    listed = first.json() + client.get(links(first)["next"]).json()
+    assert [r["id"] for r in listed] == [*ids, ids[-1] + 1], "the draft is its author's alone"
+    approval = listed[-1]
+    assert approval["user"] == {"login": "alice", "id": approval["user"]["id"], "type": "User"}
+    assert (approval["state"], approval["commit_id"]) == ("APPROVED", "b" * 40)
+    assert approval["submitted_at"] == "2024-05-01T12:00:04Z"
+    assert listed[0]["commit_id"] == "a" * 40, "a review is of the PR's head unless said otherwise"
+    server.dismiss_review("octo", "widgets", 7, approval["id"])
+    assert client.get(REVIEWS, params={"per_page": 10}).json()[-1]["state"] == "DISMISSED"
+    with make_client(server, token="ghs_drafter") as other:
+        assert other.get(REVIEWS).status_code == 401
+
+
+def test_team_members_need_a_token_that_may_read_the_organisation() -> None:
+    tokens: dict[str, TokenGrant] = {
+        **TOKENS,
+        "ghs_org": {"login": "app[bot]", "write": False, "read_org": True},
+    }
+    with FakeGitHub(tokens=tokens) as server:
+        server.add_team("acme", "leads", ["dave", "erin"])
+        members = "/orgs/acme/teams/leads/members"
+        with make_client(server) as plain:
+            denied = plain.get(members)
+            assert (
+                denied.status_code == 403
+                and denied.json()["message"] == "Resource not accessible by integration"
+            )
+        with make_client(server, token="ghs_org") as org:
+            assert [u["login"] for u in org.get(members).json()] == ["dave", "erin"]
+            assert org.get("/orgs/acme/teams/nobody/members").status_code == 404
+        assert server.errors == []
