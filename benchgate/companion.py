@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
+from benchgate.agreement import Estimate, measure
 from benchgate.config import Scenario
-from benchgate.metrics import ScoreTable, summarise_table
+from benchgate.metrics import CI_LEVEL, ScoreTable, summarise_table
 from benchgate.outcome import Agreement, CompanionMetric, CompanionRun
-from benchgate.results import RunFiles
-from benchgate.stats import spearman
+from benchgate.results import RunFiles, SampleScore
 from benchgate.status import threshold_status, worst
 
 
@@ -30,27 +32,52 @@ def companion_run(files: RunFiles, scenario: Scenario, name: str) -> CompanionRu
     )
 
 
-def agreement(judged: RunFiles, truth: RunFiles, metrics: list[str]) -> dict[str, Agreement]:
-    """Per metric: Spearman correlation and mean absolute difference, LLM judge vs ground truth."""
-    judged_table = ScoreTable.build(judged.scores, metrics)
-    truth_table = ScoreTable.build(truth.scores, metrics)
+def agreement(
+    judged: list[SampleScore],
+    truth: list[SampleScore],
+    metrics: list[str],
+    *,
+    points: int,
+    source: Literal["dry-run", "dataset"],
+    key: str,
+) -> dict[str, Agreement]:
+    """Per metric with labelled samples: the LLM judge against ground truth (benchgate/agreement.py)."""
+    judged_table = ScoreTable.build(judged, metrics)
+    truth_table = ScoreTable.build(truth, metrics)
     rows = {sample_id: row for row, sample_id in enumerate(truth_table.ids)}
+    common = [(row, rows[sample_id]) for row, sample_id in enumerate(judged_table.ids) if sample_id in rows]
+    mine = np.array([a for a, _ in common], dtype=np.int64)
+    theirs = np.array([b for _, b in common], dtype=np.int64)
     found: dict[str, Agreement] = {}
     for metric in metrics:
-        pairs = [
-            (judged_table.columns[metric][row], truth_table.columns[metric][rows[sample_id]])
-            for row, sample_id in enumerate(judged_table.ids)
-            if sample_id in rows
-        ]
-        both = np.array(
-            [p for p in pairs if not (np.isnan(p[0]) or np.isnan(p[1]))], dtype=np.float64
-        ).reshape(-1, 2)
-        if len(both) == 0:
+        judge, labels = judged_table.columns[metric][mine], truth_table.columns[metric][theirs]
+        both = ~(np.isnan(judge) | np.isnan(labels))
+        if not both.any():
             continue
-        rho = spearman(both[:, 0], both[:, 1])
+        stats = measure(judge[both], labels[both], points, CI_LEVEL, f"{key}/{metric}")
         found[metric] = Agreement(
-            n=len(both),
-            spearman=None if rho is None else round(rho, 4),
-            mean_abs_diff=round(float(np.abs(both[:, 0] - both[:, 1]).mean()), 4),
+            n=stats.n,
+            spearman=_round(stats.spearman.value),
+            spearman_ci=_bounds(stats.spearman),
+            kendall=_round(stats.kendall.value),
+            kendall_ci=_bounds(stats.kendall),
+            kappa=_round(stats.kappa.value),
+            kappa_ci=_bounds(stats.kappa),
+            bias=_round(stats.bias.value),
+            bias_ci=_bounds(stats.bias),
+            mean_abs_diff=round(stats.mean_abs_diff, 4),
+            points=points,
+            resamples=stats.resamples,
+            truth=source,
         )
     return found
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _bounds(estimate: Estimate) -> tuple[float, float] | None:
+    if estimate.low is None or estimate.high is None:
+        return None
+    return round(estimate.low, 4), round(estimate.high, 4)

@@ -146,14 +146,29 @@ class ModelCall(_Strict):
     """Sampling seed sent to the endpoint (part of the cache key); null sends none."""
 
 
+AgreementStatistic = Literal["spearman", "kendall", "kappa"]
+"""Judge-vs-truth agreement statistics a `judge.min_agreement` bound may name."""
+
+
 class JudgeSpec(ModelCall):
     """The LLM judge used in live mode."""
 
     samples: int = Field(default=1, ge=1, le=20)
     """How many times each (sample, metric) is judged; the scores are averaged. More than 1
-    smooths a noisy judge at that many times the calls."""
+    smooths a noisy judge at that many times the calls, keeps every judgement in scores.jsonl
+    and reports the judge's noise (its share of the variance, flips across the pass bound)."""
     max_tokens: int = Field(default=256, ge=16, le=32_768)
     """Most tokens per judgement: room for the JSON verdict and a short reason."""
+    min_agreement: dict[AgreementStatistic, Annotated[float, Field(ge=-1, le=1)]] = Field(
+        default_factory=dict
+    )
+    """Least agreement with ground truth the judge must show on the labelled samples (those
+    with `ground_truth` for the metric), e.g. `{spearman: 0.5}`; any of `spearman`, `kendall`
+    (tau-b) and `kappa` (quadratic-weighted, on the judge's scale). A live metric whose 95%
+    interval's lower bound falls below a bound, or that has no labelled samples, is
+    `uncalibrated`. Empty: agreement is reported, never gated."""
+    on_uncalibrated: OnOutcome = "warn"
+    """Gate status contributed by an `uncalibrated` metric (`fail`, `warn`, or `ignore` it)."""
 
 
 class GeneratorSpec(ModelCall):

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from benchgate.config import LATENCY_METRIC
+import math
+from collections.abc import Mapping
+
+from benchgate.config import LATENCY_METRIC, AgreementStatistic
+
+STATISTICS: dict[AgreementStatistic, str] = {
+    "spearman": "Spearman ρ",
+    "kendall": "Kendall τ-b",
+    "kappa": "quadratic-weighted κ",
+}
 
 
 def decimals(metric: str) -> int:
@@ -45,3 +54,24 @@ def p_value(number: float | None) -> str:
         return "<0.001"
     text = f"{number:.3f}"
     return f"{float(text) - 0.001:.3f}" if float(text) > number else text
+
+
+def outward(low: float, high: float, form: str = "{:.2f}") -> tuple[str, str]:
+    """An interval's bounds in `form`, rounded outwards: a lower bound below a limit never prints
+    as the limit (0.4996 reads 0.49, not 0.50)."""
+    digits = int(form.rstrip("f}").rsplit(".", 1)[1])
+    scale = 10**digits
+    # The nudge keeps a bound already at `digits` (0.25) from moving by its float error.
+    down = math.floor(low * scale + 1e-9) / scale
+    up = math.ceil(high * scale - 1e-9) / scale
+    return form.format(down), form.format(up)
+
+
+def statistic(name: AgreementStatistic) -> str:
+    """An agreement statistic's name as reasons and reports print it."""
+    return STATISTICS[name]
+
+
+def agreement_bounds(bounds: Mapping[AgreementStatistic, float]) -> str:
+    """`judge.min_agreement` in words: `Spearman ρ ≥ 0.50, Kendall τ-b ≥ 0.40`."""
+    return ", ".join(f"{STATISTICS[name]} ≥ {bound(bounds[name])}" for name in STATISTICS if name in bounds)

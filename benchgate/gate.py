@@ -8,22 +8,34 @@ gate.json it cannot trust, so a tampered status never reaches a pull request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 from benchgate import formatting as fmt
 from benchgate.companion import agreement, companion_run
 from benchgate.compare import Pairing, classify, compare_metric, pair, scorer_change, worst_samples
-from benchgate.config import LATENCY_METRIC, GatePolicy, Governance, OnOutcome, Scenario
+from benchgate.config import (
+    LATENCY_METRIC,
+    AgreementStatistic,
+    GatePolicy,
+    Governance,
+    MetricSpec,
+    OnOutcome,
+    Scenario,
+)
+from benchgate.judge_noise import judge_noise
+from benchgate.llm.replies import SCALE
 from benchgate.metrics import ScoreTable, summarise_table
 from benchgate.observations import observe
 from benchgate.outcome import (
     Agreement,
     Approvals,
     BaseRef,
+    Calibration,
     GateResult,
     HeadRef,
+    JudgeNoise,
     Latency,
     Meta,
     MetricResult,
@@ -68,6 +80,8 @@ class GateInput:
     governance: Governance = field(default_factory=Governance)
     approvals: Approvals | None = None
     trend: Trend | None = None
+    labels: list[SampleScore] | None = None
+    """A live head's labelled set: the dataset's ground truth, to check the judge against."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +111,7 @@ def evaluate(gate: GateInput) -> GateResult:
             [m for m in compared if metrics[m].skipped is None],
             lower_is_better=_lower_is_better(gate.scenario),
         )
-    regression = gate.scenario.regression
+    regression, judge = gate.scenario.regression, gate.scenario.judge
     draft = GateResult(
         policy=Policy(
             source=gate.policy_source,
@@ -109,6 +123,8 @@ def evaluate(gate: GateInput) -> GateResult:
             on_skipped=gate.policy.on_skipped,
             min_samples=gate.policy.min_samples,
             max_unscored=gate.policy.max_unscored,
+            min_agreement=judge.min_agreement if judge else {},
+            on_uncalibrated=judge.on_uncalibrated if judge else "warn",
             governance=gate.governance,
         ),
         policy_changes=gate.policy_changes,
@@ -140,8 +156,12 @@ def decide(result: GateResult) -> GateResult:
     metrics = {}
     for name, measured in result.metrics.items():
         metric, own = _decide_metric(name, measured, policy)
+        calibration, why = _calibration(name, metric, result)
+        if calibration is not None:
+            status = worst(metric.status, why.status if why else "pass")
+            metric = metric.model_copy(update={"calibration": calibration, "status": status})
         metrics[name] = metric
-        reasons += own
+        reasons += [*own, *([why] if why else [])]
     reasons += _shared_no_baseline(result, metrics, policy)
     rel = result.reliability
     if rel.judgements and rel.unscored / rel.judgements > rel.max_unscored:
@@ -233,6 +253,43 @@ def _decide_skipped(name: str, m: MetricResult, policy: Policy) -> tuple[MetricR
     return m.model_copy(update=update), reasons
 
 
+def _calibration(name: str, m: MetricResult, result: GateResult) -> tuple[Calibration | None, Reason | None]:
+    """A live judge metric against `judge.min_agreement`: every named interval's lower bound must
+    reach its bound; no labelled samples, or an undefined interval, is no evidence of calibration."""
+    policy = result.policy
+    if result.mode != "live" or not m.llm_judged or m.skipped is not None or not policy.min_agreement:
+        return None, None
+    found = result.agreement.get(name)
+    wanted = [(s, policy.min_agreement[s]) for s in get_args(AgreementStatistic) if s in policy.min_agreement]
+    if found is None:
+        asked = fmt.agreement_bounds(policy.min_agreement)
+        short = [f"no labelled samples (ground truth for {name}) to check it against; min_agreement: {asked}"]
+    else:
+        short = [text for stat, bound in wanted if (text := _shortfall(stat, bound, found))]
+    if not short:
+        return "calibrated", None
+    status = _rule(policy.on_uncalibrated)
+    if status == "pass":
+        return "uncalibrated", None
+    message = f"{name}: the judge is uncalibrated: " + "; ".join(short)
+    if found is not None:
+        message += f" (against ground truth on {found.n:,} samples)"
+    return "uncalibrated", Reason(kind="uncalibrated", metric=name, status=status, message=message)
+
+
+def _shortfall(stat: AgreementStatistic, bound: float, found: Agreement) -> str | None:
+    value, interval = found.value(stat), found.interval(stat)
+    name, asked = fmt.statistic(stat), f"min_agreement {fmt.bound(bound)}"
+    if value is None:
+        return f"{name} is undefined (a side is constant); {asked}"
+    if interval is None:
+        return f"{name} {value:.2f} has no interval (too few samples); {asked}"
+    if interval[0] >= bound:
+        return None
+    low, high = fmt.outward(*interval)
+    return f"{name} {value:.2f} (95% CI {low} to {high}), lower bound below {asked}"
+
+
 def _unpaired(name: str, m: MetricResult) -> str:
     if m.no_baseline == "scorer-changed":
         change = f" ({m.scorer_change.base} → {m.scorer_change.head})" if m.scorer_change else ""
@@ -263,6 +320,10 @@ def _contribution(verdict: Verdict, policy: Policy) -> Status:
         rule = policy.on_missing_baseline
     elif verdict == "skipped":
         rule = policy.on_skipped
+    return _rule(rule)
+
+
+def _rule(rule: OnOutcome) -> Status:
     return "pass" if rule == "ignore" else rule
 
 
@@ -285,12 +346,21 @@ def _shared_no_baseline(result: GateResult, metrics: dict[str, MetricResult], po
 
 
 def _agreement(gate: GateInput) -> dict[str, Agreement]:
-    if gate.companion is None or {gate.head.info.mode, gate.companion.info.mode} != {"dry-run", "live"}:
+    """The LLM judge against ground truth: a live head against the dataset's labels (or the
+    dry-run's, which are the same), a dry-run head's labels against a live companion."""
+    other = gate.companion.info.mode if gate.companion else None
+    source: Literal["dry-run", "dataset"] = "dry-run"
+    if gate.head.info.mode == "live" and gate.labels is not None:
+        judged, truth, source = gate.head.scores, gate.labels, "dataset"
+    elif gate.head.info.mode == "live" and gate.companion and other == "dry-run":
+        judged, truth = gate.head.scores, gate.companion.scores
+    elif gate.head.info.mode == "dry-run" and gate.companion and other == "live":
+        judged, truth = gate.companion.scores, gate.head.scores
+    else:
         return {}
-    judged, truth = (
-        (gate.head, gate.companion) if gate.head.info.mode == "live" else (gate.companion, gate.head)
-    )
-    return agreement(judged, truth, gate.scenario.judge_metrics)
+    points = SCALE[1] - SCALE[0] + 1
+    metrics = gate.scenario.judge_metrics
+    return agreement(judged, truth, metrics, points=points, source=source, key=gate.scenario_name)
 
 
 def with_excerpts(result: GateResult, excerpts: dict[str, str]) -> GateResult:
@@ -324,7 +394,31 @@ def _measure(gate: GateInput, tables: _Tables, metric: str, summary: MetricSumma
         unscored=summary.unscored,
         threshold=threshold,
         latency=latency,
+        llm_judged=gate.head.info.mode == "live"
+        and metric in gate.scenario.judge_metrics
+        and summary.skipped is None,
+        judge_noise=_judge_noise(tables.head, metric, spec, summary),
         **comparison,
+    )
+
+
+def _judge_noise(
+    table: ScoreTable, metric: str, spec: MetricSpec, summary: MetricSummary
+) -> JudgeNoise | None:
+    groups = table.judgements.get(metric)
+    if not groups:
+        return None
+    found = judge_noise(groups, spec.pass_, spec.direction)
+    return JudgeNoise(
+        k=max(len(group) for group in groups),
+        items=found.items,
+        repeated=found.repeated,
+        within_var=_round(found.within),
+        between_var=_round(found.between),
+        judge_share=_round(found.judge_share),
+        ci_share=_round(found.ci_share),
+        flips=found.flips,
+        ci_method=summary.ci_method or "bootstrap over samples",
     )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from benchgate.config import LATENCY_METRIC, Scenario
+from benchgate.config import LATENCY_METRIC, Aggregate, Scenario
+from benchgate.judge_noise import TWO_STAGE, two_stage_interval
 from benchgate.results import MetricSummary, SampleScore
-from benchgate.stats import Floats, confidence_interval
+from benchgate.stats import Floats, Interval, confidence_interval
 
 CI_LEVEL = 0.95
 
@@ -24,6 +25,8 @@ class ScoreTable:
 
     ids: list[str]
     columns: dict[str, Floats]
+    judgements: dict[str, list[Floats]] = field(default_factory=dict)
+    """Metric judged k > 1 times -> each scored sample's judgements, in id order (as `values`)."""
 
     @classmethod
     def build(cls, scores: list[SampleScore], metrics: list[str]) -> ScoreTable:
@@ -36,7 +39,17 @@ class ScoreTable:
             else:
                 values = (s.scores.get(metric, math.nan) for s in ordered)
             columns[metric] = np.fromiter(values, dtype=np.float64, count=len(ordered))
-        return cls([s.id for s in ordered], columns)
+        repeated = {m for s in ordered for m in s.judgements}
+        judgements = {
+            metric: [
+                np.array(s.judgements.get(metric) or [s.scores[metric]], dtype=np.float64)
+                for s in ordered
+                if metric in s.scores
+            ]
+            for metric in metrics
+            if metric in repeated
+        }
+        return cls([s.id for s in ordered], columns, judgements)
 
     def values(self, metric: str) -> Floats:
         """The metric's present values, in id order."""
@@ -71,7 +84,7 @@ def summarise_table(
         if len(values) == 0:
             summaries[name] = MetricSummary(value=None, ci_low=None, ci_high=None, n=0, unscored=missing)
             continue
-        interval = confidence_interval(values, spec.aggregate, CI_LEVEL, f"{scenario_name}/{name}")
+        interval = value_interval(table, name, spec.aggregate, f"{scenario_name}/{name}")
         extra = {}
         if name == LATENCY_METRIC:
             extra = {
@@ -85,9 +98,21 @@ def summarise_table(
             ci_high=_round(interval.high),
             n=len(values),
             unscored=missing,
+            ci_method=interval.method if interval.method.startswith(TWO_STAGE) else None,
             **extra,
         )
     return summaries
+
+
+def value_interval(table: ScoreTable, metric: str, aggregate: Aggregate, key: str) -> Interval:
+    """A metric's value with its 95% CI: two-stage over samples and judgements when it was judged
+    k > 1 times and is a mean, else over samples (whose scores carry any judge noise too)."""
+    values, groups = table.values(metric), table.judgements.get(metric)
+    if groups and aggregate == "mean":
+        interval = two_stage_interval(groups, CI_LEVEL, key)
+        if interval is not None:  # valued from the scores themselves, as every other interval
+            return replace(interval, value=float(values.mean()))
+    return confidence_interval(values, aggregate, CI_LEVEL, key)
 
 
 def _round(value: float) -> float:

@@ -6,7 +6,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from benchgate.config import GITHUB_LOGIN, GITHUB_TEAM, PLAIN_NAME, TREND_MAX, Governance, OnOutcome, Role
+from benchgate.config import (
+    GITHUB_LOGIN,
+    GITHUB_TEAM,
+    PLAIN_NAME,
+    TREND_MAX,
+    AgreementStatistic,
+    Governance,
+    OnOutcome,
+    Role,
+)
 from benchgate.results import FileRef, Mode, Reliability
 
 Status = Literal["pass", "warn", "fail"]
@@ -19,8 +28,18 @@ NoBaseline = Literal["no-results", "no-pairs", "not-at-base", "scorer-changed", 
 in both, the base results lack the metric (new or renamed), its scorer changed since the base,
 or the base run skipped it."""
 ReasonKind = Literal[
-    "threshold", "regression", "inconclusive", "no-baseline", "min-samples", "unscored", "skipped", "approval"
+    "threshold",
+    "regression",
+    "inconclusive",
+    "no-baseline",
+    "min-samples",
+    "unscored",
+    "skipped",
+    "approval",
+    "uncalibrated",
 ]
+Calibration = Literal["calibrated", "uncalibrated"]
+"""Whether a live judge metric meets `judge.min_agreement` on the labelled samples."""
 ObservationKind = Literal[
     "regressed",
     "improved",
@@ -117,6 +136,38 @@ class ScorerChange(_Out):
     """Head's scorer, likewise."""
 
 
+class JudgeNoise(_Out):
+    """The judge's repeatability on a metric judged k > 1 times per sample (`judge.samples`).
+
+    Variance components of the one-way random-effects model (moment estimator; see
+    benchgate/judge_noise.py), on the 0..1 scale.
+    """
+
+    k: int = Field(ge=2)
+    """Judgements asked per sample."""
+    items: int
+    """Samples with at least one readable judgement."""
+    repeated: int
+    """Samples with two or more (the ones that show noise)."""
+    within_var: float | None
+    """Within-sample (judge) variance of one judgement."""
+    between_var: float | None
+    """Between-sample variance."""
+    judge_share: float | None = Field(ge=0, le=1)
+    """within / (within + between): the judge's share of one judgement's variance."""
+    ci_share: float | None = Field(ge=0, le=1)
+    """The judge's share of the metric value's sampling variance (what more judgements could remove)."""
+    flips: int
+    """Repeated samples whose judgements fall on both sides of the pass bound."""
+    ci_method: str = Field(max_length=100)
+    """How the metric's `ci` was computed."""
+
+    @property
+    def flip_rate(self) -> float | None:
+        """flips / repeated."""
+        return self.flips / self.repeated if self.repeated else None
+
+
 class MetricResult(_Out):
     """One metric: value, thresholds, and change against the base.
 
@@ -164,6 +215,12 @@ class MetricResult(_Out):
     """Worst of the threshold status and the regression policy."""
     latency: Latency | None = None
     """Latency metric only: its distribution."""
+    llm_judged: bool = False
+    """Scored by the LLM judge in this run (a live run's judge metric): `judge.min_agreement` applies."""
+    judge_noise: JudgeNoise | None = None
+    """Judged k > 1 times per sample: the judge's noise."""
+    calibration: Calibration | None = None
+    """`llm_judged` with `judge.min_agreement` set: whether the judge meets it (derived)."""
 
 
 class SampleSets(_Out):
@@ -274,7 +331,11 @@ class CompanionRun(_Out):
 
 
 class Agreement(_Out):
-    """How the LLM judge's scores relate to ground truth on the same samples."""
+    """How the LLM judge's scores relate to ground truth on the same samples (benchgate/agreement.py).
+
+    Intervals are 95% percentile bootstraps over samples (`resamples` of them); an interval is
+    None when the statistic is undefined (a constant side) or too few samples allow one.
+    """
 
     n: int
     """Samples with both."""
@@ -282,6 +343,34 @@ class Agreement(_Out):
     """Rank correlation (None when a side is constant)."""
     mean_abs_diff: float
     """Mean |judge - truth| on the 0..1 scale."""
+    spearman_ci: tuple[float, float] | None = None
+    """Interval of `spearman`."""
+    kendall: float | None = None
+    """Kendall's tau-b."""
+    kendall_ci: tuple[float, float] | None = None
+    """Interval of `kendall`."""
+    kappa: float | None = None
+    """Quadratic-weighted kappa on the judge's scale (ground truth binned to its nearest point)."""
+    kappa_ci: tuple[float, float] | None = None
+    """Interval of `kappa`."""
+    bias: float | None = None
+    """Mean judge - truth on 0..1 (positive: the judge is more lenient)."""
+    bias_ci: tuple[float, float] | None = None
+    """Interval of `bias`."""
+    points: int | None = None
+    """Points on the judge's scale that `kappa` uses (5 for 1-5)."""
+    resamples: int = 0
+    """Bootstrap resamples behind the intervals."""
+    truth: Literal["dry-run", "dataset"] | None = None
+    """Where the ground truth came from: the dry-run results or the dataset's `ground_truth`."""
+
+    def interval(self, statistic: AgreementStatistic) -> tuple[float, float] | None:
+        """The interval of a statistic `judge.min_agreement` may name."""
+        return {"spearman": self.spearman_ci, "kendall": self.kendall_ci, "kappa": self.kappa_ci}[statistic]
+
+    def value(self, statistic: AgreementStatistic) -> float | None:
+        """The estimate of a statistic `judge.min_agreement` may name."""
+        return {"spearman": self.spearman, "kendall": self.kendall, "kappa": self.kappa}[statistic]
 
 
 class Reason(_Out):
@@ -389,6 +478,10 @@ class Policy(_Out):
     """A metric with fewer values (but some) fails."""
     max_unscored: float = Field(ge=0, le=1)
     """Largest share of unscored judgements."""
+    min_agreement: dict[AgreementStatistic, float] = Field(default_factory=dict)
+    """`judge.min_agreement`: least lower bound of each agreement interval a live judge needs."""
+    on_uncalibrated: OnOutcome = "warn"
+    """Contribution of an `uncalibrated` metric."""
     governance: Governance = Governance()
     """Roles that approve a change; with `required`, a missing approval makes the status `pending`."""
 

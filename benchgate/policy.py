@@ -8,9 +8,17 @@ base commit's thresholds and policy judge the change instead.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
-from benchgate.config import GatePolicy, Governance, MetricSpec, RegressionPolicy, Scenario
+from benchgate.config import (
+    AgreementStatistic,
+    GatePolicy,
+    Governance,
+    JudgeSpec,
+    MetricSpec,
+    RegressionPolicy,
+    Scenario,
+)
 from benchgate.outcome import PolicyChange
 
 Scalar = float | str | bool | None
@@ -25,7 +33,13 @@ def uses_base(head: GatePolicy, base: GatePolicy | None) -> bool:
 def effective(head: Scenario, base: Scenario) -> Scenario:
     """The head scenario judged by the base's bounds and regression policy (new metrics keep their own)."""
     metrics = {name: base.metrics.get(name, spec) for name, spec in head.metrics.items()}
-    return head.model_copy(update={"metrics": metrics, "regression": base.regression})
+    update: dict[str, Any] = {"metrics": metrics, "regression": base.regression}
+    if head.judge is not None:  # the judge's calibration bounds are policy; its model is not
+        rules = {"min_agreement": {}, "on_uncalibrated": "warn"}
+        if base.judge is not None:
+            rules = {"min_agreement": base.judge.min_agreement, "on_uncalibrated": base.judge.on_uncalibrated}
+        update["judge"] = head.judge.model_copy(update=rules)
+    return head.model_copy(update=update)
 
 
 def changes(
@@ -43,6 +57,7 @@ def changes(
         for name in [*head.metrics, *(m for m in base.metrics if m not in head.metrics)]:
             found += _metric_changes(name, head.metrics.get(name), base.metrics.get(name), head, base)
         found += _regression_changes(head.regression, base.regression)
+        found += _calibration_changes(head.judge, base.judge)
     found += _gate_changes(head_gate, base_gate)
     found += _governance_changes(head_governance or Governance(), base_governance or Governance())
     return found
@@ -111,6 +126,28 @@ def _regression_changes(head: RegressionPolicy, base: RegressionPolicy) -> list[
         if old != new:
             found.append(_change(f"regression.{rule}", old, new, lambda a, b: _SEVERITY[b] < _SEVERITY[a]))
     return found
+
+
+def _calibration_changes(head: JudgeSpec | None, base: JudgeSpec | None) -> list[PolicyChange]:
+    """`judge.min_agreement` bounds (a lower one, or none, is looser) and `judge.on_uncalibrated`."""
+    old_bounds = base.min_agreement if base else {}
+    new_bounds = head.min_agreement if head else {}
+    found = []
+    for stat in get_args(AgreementStatistic):
+        old, new = old_bounds.get(stat), new_bounds.get(stat)
+        if old != new:
+            found.append(_change(f"judge.min_agreement.{stat}", old, new, _bound_lowered))
+    old_rule = base.on_uncalibrated if base else "warn"
+    new_rule = head.on_uncalibrated if head else "warn"
+    if old_rule != new_rule:
+        found.append(
+            _change("judge.on_uncalibrated", old_rule, new_rule, lambda a, b: _SEVERITY[b] < _SEVERITY[a])
+        )
+    return found
+
+
+def _bound_lowered(old: float | None, new: float | None) -> bool:
+    return new is None or (old is not None and new < old)
 
 
 def _gate_changes(head: GatePolicy, base: GatePolicy) -> list[PolicyChange]:

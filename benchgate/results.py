@@ -34,6 +34,9 @@ class SampleScore(_Record):
     """Output generated in this run (live mode with a generator); else the dataset's is used."""
     notes: dict[str, str] = Field(default_factory=dict)
     """Scored metric -> the scorer's explanation of its score, when it gave one."""
+    judgements: dict[str, list[float]] = Field(default_factory=dict)
+    """Judged metric -> every readable judgement (0..1) whose mean is its score; kept only when
+    `judge.samples` > 1, so runs judged once write the same bytes as before."""
 
     @classmethod
     def trusted(
@@ -50,7 +53,15 @@ class SampleScore(_Record):
         per call, which costs more than the rest of the record at 100k samples.
         """
         return cls.model_construct(
-            id=id, scores=scores, unscored=unscored, latency_s=latency_s, replies={}, output=None, notes={}
+            id=id,
+            scores=scores,
+            unscored=unscored,
+            latency_s=latency_s,
+            replies={},
+            reasons={},
+            output=None,
+            notes={},
+            judgements={},
         )
 
 
@@ -75,6 +86,9 @@ class MetricSummary(_Record):
     """Latency only: 95th percentile seconds."""
     skipped: str | None = None
     """Why the run computed no values for this metric (e.g. its scorer needs an LLM and none was set up)."""
+    ci_method: str | None = None
+    """Set when the interval is not the default bootstrap over samples: `two-stage bootstrap`
+    (samples, then judgements within samples) for a metric judged k > 1 times."""
 
 
 class FileRef(_Record):

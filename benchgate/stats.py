@@ -12,6 +12,15 @@ exactly when p < alpha (tests/test_stats.py checks this on thousands of discrete
 - p50 / p95: a paired percentile bootstrap with the p-value read off the same resamples
   (`_bootstrap`).
 Everything is seeded from SEED and the caller's key; the caller passes values in id order.
+
+Judge noise (`judge.samples` k > 1). The unit of every paired procedure is the sample, whose
+value is the mean of its k judgements, so each difference d_i = head_i - base_i already holds
+the judge's noise: under "no change" d_i = e_head - e_base, two independent draws of the same
+judge's error at the same k, and is symmetric about 0 whatever that error's shape. The
+sign-flip test's premise holds with the noise included, its interval widens by exactly what
+the noise adds (variance 2 s_w^2 / k per pair), and resampling judgements within samples as
+well would count the noise twice (see benchgate/judge_noise.py). Comparing commits judged with
+different k keeps it valid only if the judge's error is itself symmetric.
 """
 
 from __future__ import annotations
@@ -327,22 +336,3 @@ def expanded_tail(alpha: float, n: int) -> float:
         return alpha
     scaled = math.sqrt(n / (n - 1)) * t_quantile(1 - alpha / 2, n - 1)
     return 2 * (1 - NormalDist().cdf(scaled))
-
-
-def spearman(a: Floats, b: Floats) -> float | None:
-    """Spearman rank correlation with average ranks for ties; None when undefined."""
-    if len(a) < 2:
-        return None
-    ra, rb = _ranks(a), _ranks(b)
-    if ra.std() == 0 or rb.std() == 0:
-        return None
-    return float(np.corrcoef(ra, rb)[0, 1])
-
-
-def _ranks(values: Floats) -> Floats:
-    order = np.argsort(values, kind="stable")
-    ranks = np.empty(len(values), dtype=np.float64)
-    ranks[order] = np.arange(1, len(values) + 1, dtype=np.float64)
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    sums = np.bincount(inverse, weights=ranks)
-    return np.asarray((sums / counts)[inverse], dtype=np.float64)

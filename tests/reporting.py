@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchgate.config import Params
+from benchgate.config import GatePolicy, Params, Scenario
 from benchgate.dataset import load_dataset
 from benchgate.gate import GateInput, evaluate, with_excerpts
 from benchgate.ground_truth import judge_with_ground_truth
@@ -139,3 +139,21 @@ def as_judged(scores: list[SampleScore]) -> list[SampleScore]:
         else:
             judged.append(score.model_copy(update={"scores": snapped}))
     return judged
+
+
+def live_gate(scenario: Scenario, head: list[SampleScore], labels: list[SampleScore] | None) -> GateResult:
+    """A live head without a baseline, its judge checked against `labels` (the dataset's ground truth)."""
+    info = files([]).info.model_copy(update={"mode": "live", "judge": "judge-model", "samples": len(head)})
+    return evaluate(
+        GateInput(
+            scenario_name="s",
+            scenario=scenario,
+            policy=GatePolicy(),
+            head=files(head, info),
+            base=None,
+            base_ref=BaseRef(rev="main", found=False, reason="none"),
+            head_ref=HeadRef(sha=HEAD_SHA),
+            reproduce=["benchgate gate"],
+            labels=labels,
+        )
+    )

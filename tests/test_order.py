@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from benchgate import stats
-from benchgate.config import GatePolicy, Scenario
+from benchgate.config import GatePolicy, JudgeSpec, Scenario
 from benchgate.gate import GateInput, evaluate
 from benchgate.metrics import summarise
 from benchgate.outcome import BaseRef, HeadRef
@@ -19,6 +19,7 @@ from benchgate.report.markdown import render
 from benchgate.results import FileRef, Mode, RunInfo, SampleScore
 from benchgate.results_store import RunFiles
 from tests.conftest import EXAMPLE, benchgate
+from tests.reporting import live_gate
 
 REF = FileRef(path="d.jsonl", sha256="0" * 64)
 SCENARIO = Scenario.model_validate(
@@ -124,3 +125,29 @@ def test_shuffled_dataset_gives_the_same_metrics_json_through_the_cli(example: P
     assert benchgate(example, "run").returncode == 0
     assert metrics.read_bytes() == before
     assert sorted(scores.read_bytes().splitlines()) == sorted(before_scores.splitlines())
+
+
+def test_judge_noise_and_calibration_are_order_independent() -> None:
+    rng = np.random.default_rng(3)
+    labels, judged = [], []
+    for i in range(60):
+        truth = {m: float(rng.integers(0, 13)) / 12 for m in ("coverage", "accuracy", "coherence")}
+        labels.append(SampleScore(id=f"id-{i:04d}", scores=truth))
+        kept = {
+            m: [float(np.clip(np.floor(v * 4 + rng.normal(0, 0.7) + 0.5), 0, 4) / 4) for _ in range(3)]
+            for m, v in truth.items()
+        }
+        scores = {m: round(sum(v) / 3, 6) for m, v in kept.items()}
+        judged.append(SampleScore(id=f"id-{i:04d}", scores=scores, judgements=kept, latency_s=1.0))
+    live = SCENARIO.model_copy(
+        update={"judge": JudgeSpec(model="judge", samples=3, min_agreement={"spearman": 0.3, "kappa": 0.2})}
+    )
+
+    def gated(head: list[SampleScore], truth: list[SampleScore]) -> str:
+        result = live_gate(live, head, truth)
+        assert result.agreement and result.metrics["coverage"].judge_noise is not None
+        return result.model_dump_json(indent=2, by_alias=True) + render(result)
+
+    first = gated(judged, labels)
+    for seed in range(3):
+        assert gated(shuffled(judged, seed), shuffled(labels, seed + 5)) == first

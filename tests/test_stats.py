@@ -262,12 +262,3 @@ def test_samples_to_settle_with_an_unbounded_interval_needs_at_least_the_fewest_
     z = NormalDist().inv_cdf(0.975)
     expected = math.floor(4 * (z * spread.se / abs(spread.delta)) ** 2) + 1
     assert stats.samples_to_settle(spread, 4, 0.02, 0.05) == max(6, expected)
-
-
-def test_spearman_with_ties_matches_pearson_on_ranks() -> None:
-    a = np.array([1.0, 2.0, 2.0, 3.0, 5.0])
-    b = np.array([2.0, 1.0, 4.0, 4.0, 6.0])
-    ranks_a = np.array([1, 2.5, 2.5, 4, 5])
-    ranks_b = np.array([2, 1, 3.5, 3.5, 5])
-    assert stats.spearman(a, b) == pytest.approx(np.corrcoef(ranks_a, ranks_b)[0, 1])
-    assert stats.spearman(a, np.ones(5)) is None

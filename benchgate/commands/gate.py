@@ -11,17 +11,18 @@ from typing import Literal
 from benchgate import dvc, git, policy, reproduce
 from benchgate.baseline import BaseHints, Baseline, find_baseline
 from benchgate.config import GatePolicy, Governance, Scenario
-from benchgate.dataset import find_outputs
+from benchgate.dataset import find_outputs, load_dataset
 from benchgate.errors import InputError, Problem, UsageError
 from benchgate.fingerprint import file_ref
 from benchgate.gate import GateInput, evaluate, with_excerpts
+from benchgate.ground_truth import judge_with_ground_truth
 from benchgate.history import TrendSource, read_trend
 from benchgate.outcome import Approvals, BaseChoice, BaseRef, GateResult, HeadRef, PolicyChange, Trend
 from benchgate.params_file import Project, load_project, parse_params
 from benchgate.report import render
 from benchgate.report.html import render_html
 from benchgate.report.junit import render_junit
-from benchgate.results import FileRef, Mode, RunFiles
+from benchgate.results import FileRef, Mode, RunFiles, SampleScore
 from benchgate.results_store import METRICS, RUN_INFO, SCORES, read_run
 from benchgate.review_rows import gather_rows
 
@@ -119,6 +120,7 @@ def gate_scenario(
         stage=stage,
         policy_source=source,
         policy_changes=changes,
+        labels=_labels(project, spec) if mode == "live" else None,
         governance=governance,
         approvals=approvals_for(governance) if approvals_for and governance.approvers else None,
         trend=_trend(
@@ -243,6 +245,14 @@ def _companion(project: Project, name: str, mode: Mode, current: tuple[FileRef, 
         return None
     files = read_run(project.root / directory, directory)
     return None if _staleness(files, current) else files
+
+
+def _labels(project: Project, spec: Scenario) -> list[SampleScore] | None:
+    """The dataset's ground truth of the judge metrics (what a live judge is checked against)."""
+    if not spec.judge_metrics:
+        return None
+    dataset = load_dataset(project.path(spec.dataset), spec.quality_metrics, shown=spec.dataset)
+    return judge_with_ground_truth(dataset.samples, spec.judge_metrics)
 
 
 def _head_ref(root: Path, results_dir: str) -> HeadRef:

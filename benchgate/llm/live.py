@@ -102,7 +102,7 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
         question = judge_question(metric, description, source, output, sample.reference)
         asks += [_judge(run, question, repeat) for repeat in range(plan.judge.samples)]
     judgements = await asyncio.gather(*asks)
-    scores, unscored, replies, reasons = {}, {}, {}, {}
+    scores, unscored, replies, reasons, kept = {}, {}, {}, {}, {}
     k = plan.judge.samples
     for index, metric in enumerate(metrics):
         mine = judgements[index * k : (index + 1) * k]
@@ -110,6 +110,8 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
         readable = [j.score for j in mine if j.score is not None]
         if readable:
             scores[metric] = round(sum(readable) / len(readable), 6)
+            if k > 1:  # every judgement, for the judge-noise figures and the two-stage CI
+                kept[metric] = [round(score, 6) for score in readable]
             why = next((j.reason for j in mine if j.score is not None and j.reason), None)
             if why:
                 reasons[metric] = why if len(why) <= REASON_LIMIT else why[: REASON_LIMIT - 1] + "…"
@@ -124,6 +126,7 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
         replies=replies,
         reasons=reasons,
         output=generated,
+        judgements=kept,
     )
 
 

@@ -6,7 +6,7 @@ from benchgate import formatting as fmt
 from benchgate import neutralise as safe
 from benchgate.observations import unsettled
 from benchgate.outcome import GateResult, ObservationKind
-from benchgate.report.labels import VERDICT, details
+from benchgate.report.labels import CALIBRATION, VERDICT, details
 
 OBSERVATION: dict[ObservationKind, str] = {
     "regressed": "regression",
@@ -25,15 +25,85 @@ OBSERVATION: dict[ObservationKind, str] = {
 
 
 def agreement(r: GateResult) -> str:
-    lines = [
-        "### Judge vs ground truth",
-        "| Metric | Spearman ρ | Mean abs. difference | n |",
-        "| --- | --- | --- | --- |",
-    ]
-    for name, a in r.agreement.items():
-        rho = "—" if a.spearman is None else f"{a.spearman:.2f}"
-        lines.append(f"| {name} | {rho} | {a.mean_abs_diff:.3f} | {a.n:,} |")
+    """Judge vs ground truth per metric, and whether each live judge metric is calibrated."""
+    gated = bool(r.policy.min_agreement) and r.mode == "live"
+    header = ["Metric", "n", "Spearman ρ", "Kendall τ-b", "κ (quadratic)", "Bias (judge − truth)"]
+    header += ["Mean abs. diff.", *(["Calibration"] if gated else [])]
+    lines = ["### Judge vs ground truth", "| " + " | ".join(header) + " |", "| --- " * len(header) + "|"]
+    names = [*r.agreement, *(n for n, m in r.metrics.items() if m.calibration and n not in r.agreement)]
+    for name in names:
+        a, m = r.agreement.get(name), r.metrics.get(name)
+        cells = ["0", "—", "—", "—", "—", "—"]
+        if a is not None:
+            cells = [
+                f"{a.n:,}",
+                _estimate(a.spearman, a.spearman_ci, "{:.2f}"),
+                _estimate(a.kendall, a.kendall_ci, "{:.2f}"),
+                _estimate(a.kappa, a.kappa_ci, "{:.2f}"),
+                _estimate(a.bias, a.bias_ci, "{:+.3f}"),
+                f"{a.mean_abs_diff:.3f}",
+            ]
+        if gated:
+            cells.append(CALIBRATION.get(m.calibration if m else None, "—"))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", _agreement_note(r)]
     return "\n".join(lines)
+
+
+def _estimate(value: float | None, interval: tuple[float, float] | None, form: str) -> str:
+    if value is None:
+        return "— (undefined)"
+    if interval is None:
+        return form.format(value)
+    low, high = fmt.outward(*interval, form)
+    return f"{form.format(value)} [{low}, {high}]"
+
+
+def _agreement_note(r: GateResult) -> str:
+    found = next(iter(r.agreement.values()), None)
+    dataset = found is not None and found.truth == "dataset"
+    truth = "the dataset's `ground_truth`" if dataset else "the dry-run's ground truth"
+    note = f"_Against {truth} on the samples that have it; 95% percentile bootstrap over samples"
+    note += f" (B = {found.resamples:,})" if found and found.resamples else ""
+    points = found.points if found and found.points else 5
+    note += f"; κ on the judge's {points}-point scale, ground truth rounded to its nearest point."
+    if r.policy.min_agreement and r.mode == "live":
+        asked = fmt.agreement_bounds(r.policy.min_agreement)
+        note += f" A judge is calibrated when each interval's lower bound meets min_agreement: {asked}."
+    return note + "_"
+
+
+def judge_noise(r: GateResult) -> str:
+    """Per metric judged k > 1 times: how much of the spread is the judge's."""
+    header = ["Metric", "k", "Repeated samples", "Judge share of variance", "Judge share of the CI"]
+    header += ["Flips across pass", "CI"]
+    lines = ["### Judge noise", "| " + " | ".join(header) + " |", "| --- " * len(header) + "|"]
+    for name, m in r.metrics.items():
+        noise = m.judge_noise
+        if noise is None:
+            continue
+        flips = f"{noise.flips:,} ({fmt.share(noise.flips, noise.repeated)})" if noise.repeated else "—"
+        cells = [
+            str(noise.k),
+            f"{noise.repeated:,} of {noise.items:,}",
+            _percent(noise.judge_share),
+            _percent(noise.ci_share),
+            flips,
+            safe.inline(noise.ci_method, 60),
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "_Variance components of a one-way random-effects model (moment estimator): the judge's share "
+        "is the within-sample variance over within + between for one judgement; its share of the CI is "
+        "what more judgements per sample could remove. Flips: samples whose judgements fall on both "
+        "sides of the pass bound._",
+    ]
+    return "\n".join(lines)
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{100 * share:.0f}%"
 
 
 def changes(r: GateResult) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchgate.outcome import ApprovalState, GateStatus, Verdict
+from benchgate.outcome import ApprovalState, Calibration, GateStatus, Verdict
 
 STATUS: dict[GateStatus, str] = {
     "pass": "✅ PASS",
@@ -19,6 +19,7 @@ VERDICT: dict[Verdict, str] = {
     "no-baseline": "— no baseline",
     "skipped": "⏭ skipped",
 }
+CALIBRATION: dict[Calibration | None, str] = {"calibrated": "✅ calibrated", "uncalibrated": "⚠️ uncalibrated"}
 APPROVAL: dict[ApprovalState, str] = {
     "approved": "✅ approved",
     "changes-requested": "❌ changes requested",

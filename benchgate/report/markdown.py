@@ -100,7 +100,8 @@ def _sections(r: GateResult) -> list[Section]:
         Section("results", _results(r)),
         *([Section("policy changes", context.policy_changes(r))] if r.policy_changes else []),
         Section("changes", details.changes(r)),
-        *([Section("agreement", details.agreement(r))] if r.agreement else []),
+        *([Section("agreement", details.agreement(r))] if r.agreement or _calibrated(r) else []),
+        *([Section("judge noise", details.judge_noise(r))] if _noisy(r) else []),
         *([Section("trend", trend.section(r))] if r.trend else []),
     ]
     if trend.charts(r):  # dropped last of all when the report must shrink
@@ -119,6 +120,14 @@ def _sections(r: GateResult) -> list[Section]:
         parts.append(Section("unscored judge replies", details.unscored(r), optional=True))
     parts.append(Section("reproduce", _reproduce(r)))
     return parts
+
+
+def _calibrated(r: GateResult) -> bool:
+    return any(m.calibration for m in r.metrics.values())
+
+
+def _noisy(r: GateResult) -> bool:
+    return any(m.judge_noise for m in r.metrics.values())
 
 
 def _verdict(r: GateResult) -> str:
@@ -161,6 +170,8 @@ def _results(r: GateResult) -> str:
             verdict += f" ({UNPAIRED[m.no_baseline]})"
         if m.p_value is not None and m.verdict in ("improved", "regressed"):
             verdict += f" (p {fmt.p_value(m.p_value)})"
+        if m.calibration == "uncalibrated":
+            verdict += " · uncalibrated judge"
         cells += [fmt.value(name, m.base_value), delta, verdict, _threshold(m), STATUS[m.status]]
         lines.append("| " + " | ".join(cells) + " |")
     policy = "fail-on-warn on" if r.policy.fail_on_warn else "fail-on-warn off"
