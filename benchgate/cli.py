@@ -322,6 +322,20 @@ def validate(paths: tuple[Path, ...], allow_missing: bool) -> int:
     envvar="BENCHGATE_RUN",
     help="Run the stages first; --no-run gates the results already in place (e.g. merged shards).",
 )
+@click.option(
+    "--shard",
+    type=_ShardSpec(),
+    envvar="BENCHGATE_SHARD",
+    help="A CI matrix job: score only shard i of N of each scenario into the shards directory "
+    "(<dir>/<scenario>/<i>-of-<N>/), with no gate and no comment.",
+)
+@click.option(
+    "--shards-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="BENCHGATE_SHARDS_DIR",
+    help="The shards directory [default: .benchgate/shards]. Without --shard: merge every "
+    "scenario's shards found there into its results, then gate them (no run).",
+)
 def ci(
     params: Path,
     scenarios: tuple[str, ...],
@@ -331,6 +345,8 @@ def ci(
     comment: bool,
     comment_author: str | None,
     run_stages: bool,
+    shard: Shard | None,
+    shards_dir: Path | None,
 ) -> int:
     """What the GitHub Action runs: run each scenario, gate it, publish the report.
 
@@ -354,8 +370,14 @@ def ci(
         comment=comment,
         comment_author=comment_author,
         run=run_stages,
+        shard=shard,
+        shards_dir=shards_dir,
     )
     outcome = run_ci(options)
+    if shard is not None:
+        for name, directory in outcome.shards.items():
+            click.echo(f"benchgate ci: {name} ({mode}) shard {shard.index}/{shard.count} -> {directory}")
+        return EXIT_OK
     for note in outcome.notes:
         click.echo(f"benchgate ci: {note}")
     for gate in outcome.gates.values():

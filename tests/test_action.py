@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from ruamel.yaml import YAML
@@ -140,54 +141,59 @@ def test_bad_installer_inputs_stop_before_installing(inputs: dict[str, str], tmp
 
 
 def test_the_action_runs_under_a_simulated_runner(repo: Path, tmp_path: Path) -> None:
+    from tests.actions_runner import Runner
+
     tokens = {TOKEN: {"login": BOT, "write": True}}
     with FakeGitHub(tokens) as github:  # type: ignore[arg-type]
         github.add_issue(OWNER, REPO, PR)
         base, head = pull_request(repo)
         env = {**tool_env(), **actions_env(repo, github, base, head), "GITHUB_ACTION_PATH": str(ROOT)}
-        env["GITHUB_WORKSPACE"] = str(repo.parent)
         # The runner's `python` is set up by actions/setup-python; here a shim records the
         # installs (no network) and hands every other call to this interpreter.
         record = tmp_path / "installs.txt"
         runner_shims(tmp_path / "shims", record)
         env["PATH"] = runner_path(tmp_path / "shims")
-        context = {f"inputs.{name}": str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
-        context.update(
-            {
-                "github.token": TOKEN,
-                "inputs.working-directory": repo.name,
-                "inputs.github-token": TOKEN,
-                "inputs.llm-api-key": "sk-never-used-0000",
-                "inputs.llm-url": "",
-            }
-        )
-        context["inputs.github-token"] = expand(ACTION["inputs"]["github-token"]["default"], context)
-        codes = []
-        for step in ACTION["runs"]["steps"]:
-            if "uses" in step:
-                assert step["uses"].startswith("actions/setup-python@")
-                continue
-            step_env = {**env, **{k: expand(str(v), context) for k, v in step.get("env", {}).items()}}
-            cwd = Path(env["GITHUB_WORKSPACE"]) / expand(step.get("working-directory", "."), context)
-            done = run_step(step["run"], cwd, step_env)
-            codes.append(done.returncode)
-            assert "Traceback" not in done.stderr
+        (tmp_path / "artifacts").mkdir()
+        runner = Runner(env, tmp_path / "artifacts")
+        inputs = {"working-directory": repo.name, "llm-api-key": "sk-never-used-0000"}
+        code, written = runner.action(inputs, repo.parent, {"github.token": TOKEN})
         assert record.read_text().split()[-1] == str(ROOT)
         assert "-m uv pip install" in record.read_text(), "installed with uv"
-        assert codes == [0, 1], "install succeeds; the gate fails on the regression"
-        written = dict(
-            line.split("=", 1) for line in Path(env["GITHUB_OUTPUT"]).read_text().splitlines() if "=" in line
+        assert [done.returncode for done in runner.logs] == [0, 1], (
+            "installed; the gate fails on the regression"
         )
-        for name, output in ACTION["outputs"].items():
-            value = expand(output["value"], {f"steps.gate.outputs.{k}": v for k, v in written.items()})
-            assert name in written, f"output {name} not set"
-            if name != "comment-url":
-                assert value
+        assert code == 1
+        assert set(written) == set(ACTION["outputs"])
+        assert all(written[name] for name in written if name != "comment-url"), written
         assert written["status"] == "fail"
         [comment] = ours(github)
         assert written["comment-url"] == comment["html_url"]
         assert Path(written["report-path"]).read_text().startswith(MARKER)
         assert Path(env["GITHUB_STEP_SUMMARY"]).read_text().startswith(MARKER)
+    # The failing gate's report.html and JUnit are uploaded all the same, under the mode's name.
+    [junit] = ElementTree.parse(written["junit-path"]).getroot().iter("testsuite")
+    assert int(junit.get("failures") or 0) >= 1
+    assert Path(written["report-html"]).read_text().startswith("<!DOCTYPE html>")
+    assert runner.uploaded == {
+        "benchgate-report-dry-run": ["ci/junit.xml", "reports/synthetic/dry-run/report.html"]
+    }
+    stored = tmp_path / "artifacts" / "benchgate-report-dry-run"
+    assert (stored / "ci/junit.xml").read_bytes() == Path(written["junit-path"]).read_bytes()
+
+
+def test_no_artifact_is_uploaded_without_a_name(repo: Path, tmp_path: Path) -> None:
+    from tests.actions_runner import Runner
+
+    pull_request(repo, lowered=1)
+    record = tmp_path / "installs.txt"
+    runner_shims(tmp_path / "shims", record)
+    env = {**tool_env(), "PATH": runner_path(tmp_path / "shims"), "GITHUB_ACTION_PATH": str(ROOT)}
+    env["GITHUB_OUTPUT"] = str(tmp_path / "unused.txt")
+    (tmp_path / "artifacts").mkdir()
+    runner = Runner(env, tmp_path / "artifacts")
+    inputs = {"working-directory": repo.name, "comment": "false", "artifact-name": ""}
+    code, written = runner.action(inputs, repo.parent, {"github.token": TOKEN})
+    assert code == 0 and written["junit-path"] and runner.uploaded == {}
 
 
 def gate_step_environment(comment: str, tmp_path: Path) -> dict[str, str]:

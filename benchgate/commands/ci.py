@@ -13,6 +13,7 @@ from pathlib import Path
 from benchgate import dvc, git
 from benchgate import governance as roles
 from benchgate.commands.gate import ApprovalsFor, GateOutcome, HistoryOptions, gate_scenario
+from benchgate.commands.matrix import merge_all, run_shards
 from benchgate.commands.run import needs_offline_only, run_scenario
 from benchgate.config import Governance
 from benchgate.errors import GitError, GitHubDenied, InputError
@@ -25,10 +26,12 @@ from benchgate.outcome import RUN_URL, Approvals, GateStatus
 from benchgate.params_file import Project, load_project
 from benchgate.report import COMMENT_LIMIT, marker, render, utf8_size
 from benchgate.report.junit import render_junit
-from benchgate.results import Mode
+from benchgate.results import Mode, Shard
 from benchgate.status import worst
 
 CI_DIR = ".benchgate/ci"
+SHARDS_DIR = ".benchgate/shards"
+"""The shards directory when `--shard` is given without `--shards-dir`."""
 OFFLINE_ONLY_ENV = "BENCHGATE_OFFLINE_ONLY"
 """`benchgate run --offline-only` as the environment of a `dvc repro` stage sees it."""
 
@@ -46,6 +49,10 @@ class CIOptions:
     comment_author: str | None = None
     run: bool = True
     """False gates the results already in the work tree (e.g. shards merged by `benchgate merge`)."""
+    shard: Shard | None = None
+    """A matrix job: score only this shard of every scenario into the shards directory; no gate."""
+    shards_dir: Path | None = None
+    """With `shard`, where it goes; without, merge every scenario's shards from here and gate them."""
 
 
 @dataclass
@@ -63,6 +70,8 @@ class CIOutcome:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """What the run did differently from what was asked (e.g. live without an endpoint: offline only)."""
+    shards: dict[str, Path] = field(default_factory=dict)
+    """Scenario -> the shard directory a matrix job wrote, or the results its shards were merged into."""
 
 
 def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcome:
@@ -75,21 +84,27 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
         project.scenario(name, check_pulled=False)
     # Only the datasets of the scenarios run; the base's results come from git, not from DVC.
     dvc.pull(project.root, [project.params.scenarios[name].dataset for name in names])
+    if options.shard is not None:  # a matrix job: no base, no gate, no comment
+        directory = options.shards_dir or project.root / SHARDS_DIR
+        return CIOutcome(shards=run_shards(project, names, options.mode, options.shard, directory))
     outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
+    run = options.run and options.shards_dir is None
+    if options.shards_dir is not None:
+        outcome.shards = merge_all(project, names, options.mode, options.shards_dir)
     stages = dvc.list_stages(project.root) if dvc.has_pipeline(project.root) else set()
-    if stages and options.run:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
+    if stages and run:  # validate before dvc: bad data is exit 2 with file:line, not a failed stage
         _refuse_bad_inputs(project, options.mode, names)
     history = HistoryOptions(rev=context.base_sha, label=env.get("GITHUB_BASE_REF") or None, fetch=True)
     approvals_for = _approvals_reader(context, env.get("GITHUB_TOKEN")) if context.is_pr else None
     for name in names:
-        offline = options.run and options.mode == "live" and needs_offline_only(project, name)
+        offline = run and options.mode == "live" and needs_offline_only(project, name)
         if offline:
             outcome.notes.append(
                 f"{name}: no LLM endpoint is configured (LLM_URL or llm.url), so this live run scores "
                 "only the metrics that need no LLM (--offline-only); the others are reported as skipped"
             )
             annotate("warning", f"benchgate {name}: offline only", outcome.notes[-1])
-        if options.run:
+        if run:
             _reproduce(project, name, options.mode, stages, offline_only=offline)
         outcome.gates[name] = gate_scenario(
             options.params,
