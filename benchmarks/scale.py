@@ -70,11 +70,15 @@ def main(sizes: list[int], *, scored: bool = False) -> None:
             name = "scored" if scored else "synthetic"
             size = (root / f"data/scenarios/{name}/dataset.jsonl").stat().st_size / 2**20
             total, cpu_total, peak = 0.0, 0.0, 0.0
+            gated = [0.0, 0.0, 0.0]  # dry-run + gate: what a CI job pays once the data is valid
             for label, args in STEPS:
                 wall, cpu, rss, code = measure(root, args)
                 assert code in (0, 1), f"{label} exited {code}"
                 total, cpu_total, peak = total + wall, cpu_total + cpu, max(peak, rss)
+                if label != "validate":
+                    gated = [gated[0] + wall, gated[1] + cpu, max(gated[2], rss)]
                 print(f"{n:>8} | {label:<9} | {wall:>7.2f} | {cpu:>7.2f} | {rss:>12.0f}")
+            print(f"{n:>8} | {'run+gate':<9} | {gated[0]:>7.2f} | {gated[1]:>7.2f} | {gated[2]:>12.0f}")
             per_sample = total / n * 1e6
             print(
                 f"{n:>8} | {'total':<9} | {total:>7.2f} | {cpu_total:>7.2f} | {peak:>12.0f}   "
