@@ -13,6 +13,7 @@ from pydantic.config import JsonDict
 
 from benchgate import dvc
 from benchgate.errors import InputError, Problem
+from benchgate.results import FieldSets
 
 Rating = Annotated[float, Field(ge=0, le=1)]
 
@@ -174,11 +175,12 @@ def read_dataset(
     problems: list[Problem] = []
     first_line_of: dict[str, int] = {}
     known = None if metrics is None else set(metrics)
+    shared = FieldSets()
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
         try:
-            sample = Sample.model_validate_json(line)
+            sample = shared.share(Sample.model_validate_json(line))
         except ValidationError as exc:
             problems.extend(_utf8_problem(name, number, line) or _problems(name, number, exc))
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -68,15 +68,38 @@ class SampleScore(_Record):
                 "judgements": {},
             },
         )
-        _set(record, "__pydantic_fields_set__", set(_SCORE_FIELDS))
+        # One set for every record: each has every field set, and a frozen model never adds to it.
+        _set(record, "__pydantic_fields_set__", _SCORE_FIELDS)
         _set(record, "__pydantic_extra__", None)
         _set(record, "__pydantic_private__", None)
         return record
 
 
+Record = TypeVar("Record", bound=BaseModel)
+
+
+class FieldSets:
+    """One `__pydantic_fields_set__` per distinct set of given fields, shared by the records of a file.
+
+    pydantic keeps a set per record (216 bytes, 728 from five fields on); records read from one
+    file give the same fields, and a frozen record never adds to its set, so they can share it:
+    at 1M samples that is ~0.7 GB of a dataset and ~0.2 GB of each scores.jsonl read.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[frozenset[str], set[str]] = {}
+
+    def share(self, record: Record) -> Record:
+        """The record, its fields set replaced by the shared equal one."""
+        assert record.model_config.get("frozen"), "only a frozen record can share its fields set"
+        given = record.__pydantic_fields_set__
+        _set(record, "__pydantic_fields_set__", self._known.setdefault(frozenset(given), given))
+        return record
+
+
 _new = object.__new__
 _set = object.__setattr__  # the model is frozen: pydantic itself sets its fields this way
-_SCORE_FIELDS = frozenset(SampleScore.model_fields)
+_SCORE_FIELDS = set(SampleScore.model_fields)
 
 
 class MetricSummary(_Record):

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from benchgate.errors import InputError, Problem
-from benchgate.results import MetricSummary, RunFiles, RunInfo, SampleScore
+from benchgate.results import FieldSets, MetricSummary, RunFiles, RunInfo, SampleScore
 
 SCORES = "scores.jsonl"
 METRICS = "metrics.json"
@@ -62,11 +62,12 @@ def parse_run(scores: bytes, info: bytes, shown: str) -> RunFiles:
 def parse_scores(raw: bytes, shown: str) -> list[SampleScore]:
     """scores.jsonl -> records, with file:line errors."""
     scores, problems = [], []
+    shared = FieldSets()
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
         try:
-            scores.append(SampleScore.model_validate_json(line))
+            scores.append(shared.share(SampleScore.model_validate_json(line)))
         except ValidationError as exc:
             error = exc.errors(include_url=False)[0]
             field = ".".join(str(part) for part in error["loc"]) or None

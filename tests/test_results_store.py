@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from benchgate.dataset import load_dataset
 from benchgate.results import MetricSummary, RunInfo, SampleScore
 from benchgate.results_store import SCORES, parse_scores, write_run
 
@@ -43,3 +44,22 @@ def test_scores_written_in_chunks_read_back_whole(tmp_path: Path) -> None:
     assert written == "".join(s.model_dump_json(exclude_defaults=True) + "\n" for s in scores).encode()
     assert parse_scores(written, SCORES) == scores
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_records_read_from_one_file_share_their_fields_set_safely(tmp_path: Path) -> None:
+    lines = b'{"id":"a","scores":{"x":0.5}}\n{"id":"b","scores":{"x":0.25}}\n{"id":"c","latency_s":2.0}\n'
+    a, b, c = parse_scores(lines, SCORES)
+    assert a.model_fields_set is b.model_fields_set and a.model_fields_set == {"id", "scores"}
+    assert c.model_fields_set == {"id", "latency_s"}
+    changed = a.model_copy(update={"output": "new"})
+    assert changed.model_fields_set == {"id", "scores", "output"} and b.model_fields_set == {"id", "scores"}
+    assert [s.model_dump_json(exclude_unset=True) for s in (a, b, c)] == [
+        SampleScore.model_validate_json(line).model_dump_json(exclude_unset=True)
+        for line in lines.splitlines()
+    ]
+    samples = tmp_path / "dataset.jsonl"
+    samples.write_text(
+        '{"id": "s1", "input": "x", "output": "y"}\n{"id": "s2", "input": "z", "output": "w"}\n'
+    )
+    first, second = load_dataset(samples, None).samples
+    assert first.model_fields_set is second.model_fields_set
