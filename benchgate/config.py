@@ -204,8 +204,14 @@ class LLMSettings(_Strict):
     """Seconds a single call may take, counted from its first attempt, before it fails: no wait
     ends and no retry starts after it, and a server asking to wait longer ends the call at once."""
     prices: dict[str, Price] = Field(default_factory=dict)
-    """Model name -> price, for the cost estimate in run.json and the report; unlisted models are
-    not estimated."""
+    """Model name -> price, for the cost estimate in run.json and the report, `benchgate run
+    --estimate` and the cost cap; unlisted models are not estimated (no cost without a price)."""
+    max_cost_usd: float | None = Field(default=None, gt=0)
+    """A hard cap, in USD, on what one live run's calls may cost (`--max-cost` overrides it): a call
+    is sent only when even its longest answer (`max_tokens`) keeps the run under the cap. A run
+    that reaches it stops sending, keeps every finished call in the cache, writes its results
+    marked budget-truncated (never gated as a pass) and exits 3; the next run resumes from the
+    cache. Every model called needs a price in `prices`. Empty: no cap."""
 
 
 class Scenario(_Strict):

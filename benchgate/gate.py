@@ -171,6 +171,13 @@ def decide(result: GateResult) -> GateResult:
             f"max_unscored is {fmt.bound(100 * rel.max_unscored)}%"
         )
         reasons.append(Reason(kind="unscored", status="fail", message=message))
+    cut = rel.calls.truncated
+    if cut is not None:  # partial evidence: whatever the numbers say, never a pass
+        message = (
+            f"the run stopped at its cost cap (${cut.cap_usd:g}) after {cut.calls_done:,} of "
+            f"{cut.calls_planned:,} calls (${cut.spent_usd:.4f} spent); rerun with a higher cap to finish it"
+        )
+        reasons.append(Reason(kind="budget-truncated", status="fail", message=message))
     evidence = worst(*(m.status for m in metrics.values()), *(r.status for r in reasons))
     waiting = _pending_approvals(result)
     status = worst(evidence, *(r.status for r in waiting))

@@ -37,6 +37,7 @@ ReasonKind = Literal[
     "skipped",
     "approval",
     "uncalibrated",
+    "budget-truncated",
 ]
 Calibration = Literal["calibrated", "uncalibrated"]
 """Whether a live judge metric meets `judge.min_agreement` on the labelled samples."""

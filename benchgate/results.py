@@ -37,6 +37,10 @@ class SampleScore(_Record):
     judgements: dict[str, list[float]] = Field(default_factory=dict)
     """Judged metric -> every readable judgement (0..1) whose mean is its score; kept only when
     `judge.samples` > 1, so runs judged once write the same bytes as before."""
+    fingerprints: dict[str, str] = Field(default_factory=dict)
+    """LLM-judged metric -> sha256 of everything its judgement was asked from (endpoint, judge
+    settings, scorer identity and version, the exact messages): a later run whose fingerprint is
+    equal reuses this judgement instead of asking again (`benchgate run --reuse-from`)."""
 
     @classmethod
     def trusted(
@@ -62,6 +66,7 @@ class SampleScore(_Record):
             output=None,
             notes={},
             judgements={},
+            fingerprints={},
         )
 
 
@@ -100,6 +105,19 @@ class FileRef(_Record):
     """Hex digest of the file's bytes."""
 
 
+class Truncation(_Record):
+    """How far a run got before its cost cap stopped it: such results are never gated as a pass."""
+
+    cap_usd: float
+    """The cap in force (`--max-cost` or `llm.max_cost_usd`)."""
+    spent_usd: float
+    """What the calls that were sent cost, priced from the tokens the endpoint reported."""
+    calls_done: int
+    """Calls answered (sent or from the cache) before the run stopped."""
+    calls_planned: int
+    """Calls the whole run needed (judgements reused from the base excluded)."""
+
+
 class Reliability(_Record):
     """How the run's calls went; all zero in dry-run."""
 
@@ -119,6 +137,11 @@ class Reliability(_Record):
     """Judge replies that could not be read and were asked for again."""
     cost_usd: float | None = None
     """Estimated cost when prices are configured."""
+    reused: dict[str, int] = Field(default_factory=dict)
+    """Metric -> judgements copied from the base commit's results because their inputs were
+    byte-identical (same fingerprint): no call was made for them. Omitted from run.json when empty."""
+    truncated: Truncation | None = None
+    """Set when the cost cap stopped the run before every call was made; omitted otherwise."""
 
 
 class ScorerInfo(_Record):

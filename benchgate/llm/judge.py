@@ -197,6 +197,24 @@ def style_of(mode: str) -> str:
     return "text" if mode == "text" else "json"
 
 
+def judge_payload(
+    spec: JudgeSpec, question: Question, mode: str, repeat: int, turns: Sequence[tuple[str, str]] = ()
+) -> dict[str, Any]:
+    """One judgement's request body in a negotiation mode (what the cache keys and the estimate counts)."""
+    payload: dict[str, Any] = {
+        "model": spec.model,
+        "messages": question.messages(style_of(mode), turns),
+        "temperature": spec.temperature,
+        "max_tokens": spec.max_tokens,
+    }
+    if spec.seed is not None:
+        payload["seed"] = spec.seed + repeat
+    fmt = response_format(mode)
+    if fmt is not None:
+        payload["response_format"] = fmt
+    return payload
+
+
 async def judge_once(
     client: ChatClient,
     negotiator: FormatNegotiator,
@@ -215,18 +233,8 @@ async def judge_once(
         def ask(
             mode: str, turns: list[tuple[str, str]] = turns, sent: dict[str, list[dict[str, str]]] = sent
         ) -> Awaitable[Reply]:
-            sent[mode] = question.messages(style_of(mode), turns)
-            payload: dict[str, Any] = {
-                "model": spec.model,
-                "messages": sent[mode],
-                "temperature": spec.temperature,
-                "max_tokens": spec.max_tokens,
-            }
-            if spec.seed is not None:
-                payload["seed"] = spec.seed + repeat
-            fmt = response_format(mode)
-            if fmt is not None:
-                payload["response_format"] = fmt
+            payload = judge_payload(spec, question, mode, repeat, turns)
+            sent[mode] = payload["messages"]
             return client.complete(endpoint, payload, {"repeat": repeat})
 
         mode, reply = await negotiator.send(f"{endpoint.identity}|{spec.model}", ask)
