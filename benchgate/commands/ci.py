@@ -13,7 +13,7 @@ from pathlib import Path
 from benchgate import dvc, git
 from benchgate import governance as roles
 from benchgate.commands.gate import ApprovalsFor, GateOutcome, HistoryOptions, gate_scenario
-from benchgate.commands.run import needs_offline_only, run_scenario
+from benchgate.commands.run import LiveOptions, needs_offline_only, run_scenario
 from benchgate.config import Governance
 from benchgate.errors import GitError, GitHubDenied, InputError
 from benchgate.github.api import GitHubAPI
@@ -31,6 +31,8 @@ from benchgate.status import worst
 CI_DIR = ".benchgate/ci"
 OFFLINE_ONLY_ENV = "BENCHGATE_OFFLINE_ONLY"
 """`benchgate run --offline-only` as the environment of a `dvc repro` stage sees it."""
+REUSE_FROM_ENV = "BENCHGATE_REUSE_FROM"
+"""`benchgate run --reuse-from`, likewise."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
             )
             annotate("warning", f"benchgate {name}: offline only", outcome.notes[-1])
         if options.run:
-            _reproduce(project, name, options.mode, stages, offline_only=offline)
+            _reproduce(project, name, options.mode, stages, offline_only=offline, base=outcome.base)
         outcome.gates[name] = gate_scenario(
             options.params,
             name,
@@ -184,13 +186,22 @@ def _refuse_bad_inputs(project: Project, mode: Mode, names: list[str]) -> None:
         raise InputError(problems)
 
 
-def _reproduce(project: Project, name: str, mode: Mode, stages: set[str], *, offline_only: bool) -> None:
-    """`dvc repro` of the scenario's stage when dvc.yaml defines it; otherwise run it here."""
+def _reproduce(
+    project: Project, name: str, mode: Mode, stages: set[str], *, offline_only: bool, base: str | None
+) -> None:
+    """`dvc repro` of the scenario's stage when dvc.yaml defines it; otherwise run it here.
+
+    A live run reuses the judgements of the same base commit the gate compares with.
+    """
     stage = dvc.stage_name(name, mode)
     if stage in stages:
-        dvc.repro(project.root, stage, env={OFFLINE_ONLY_ENV: "1"} if offline_only else None)
+        env = {OFFLINE_ONLY_ENV: "1"} if offline_only else {}
+        if base is not None:
+            env[REUSE_FROM_ENV] = base
+        dvc.repro(project.root, stage, env=env or None)
         return
-    run_scenario(project.params_path, name, mode, offline_only=offline_only)
+    live = LiveOptions(reuse_from=base)
+    run_scenario(project.params_path, name, mode, offline_only=offline_only, live=live)
 
 
 def _write_combined(project: Project, outcome: CIOutcome) -> None:
