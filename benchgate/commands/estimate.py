@@ -125,7 +125,7 @@ def _count(estimate: Estimate, setup: LiveSetup, samples: list[Sample], cache: A
     calls = setup.base_calls
     if generator is None and calls is not None and calls.cache_misses and calls.completion_tokens:
         average = round(calls.completion_tokens / calls.cache_misses)
-        source = f"the base run's average ({average} a call)"
+        source = f"the base run's average, {average} a call"
 
     def add(model: str, payload: dict[str, Any], where: str, extra: dict[str, Any], completion: int) -> None:
         estimate.planned += 1
@@ -163,4 +163,4 @@ def _count(estimate: Estimate, setup: LiveSetup, samples: list[Sample], cache: A
 
 
 def _upper(max_tokens: int) -> str:
-    return f"max_tokens ({max_tokens}, an upper bound)"
+    return f"max_tokens {max_tokens}, an upper bound"

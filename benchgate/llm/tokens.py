@@ -28,7 +28,7 @@ class TokenCounter:
     """Counts tokens of chat messages one way, and says which."""
 
     method: str
-    """How: `tiktoken <encoding>`, or `estimate: ~4 characters per token (<why>)`."""
+    """How: `tiktoken <encoding>`, or `estimated at ~4 characters per token: <why>`."""
     exact: bool
     """Whether the count is the model's own tokenizer's."""
     encode: Callable[[str], Sequence[int]] | None = None
@@ -43,7 +43,7 @@ class TokenCounter:
 
 def guessed(why: str) -> TokenCounter:
     """The character-count estimate, labelled with why it is used."""
-    return TokenCounter(f"estimate: ~{CHARS_PER_TOKEN} characters per token ({why})", exact=False)
+    return TokenCounter(f"estimated at ~{CHARS_PER_TOKEN} characters per token: {why}", exact=False)
 
 
 @cache

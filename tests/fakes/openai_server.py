@@ -393,6 +393,8 @@ class _Counters:
     peak_in_flight: int = 0
     by_body: dict[str, int] = field(default_factory=dict)
     by_body_ok: dict[str, int] = field(default_factory=dict)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 class _State:
@@ -427,6 +429,10 @@ class _State:
             status[key] = status.get(key, 0) + 1
             for tag in reply.tags:
                 self.counters.tags[tag] = self.counters.tags.get(tag, 0) + 1
+            if reply.status == 200 and reply.payload is not None:
+                usage = reply.payload.get("usage") or {}
+                self.counters.prompt_tokens += int(usage.get("prompt_tokens", 0))
+                self.counters.completion_tokens += int(usage.get("completion_tokens", 0))
             if reply.status == 200 and digest is not None:
                 ok = self.counters.by_body_ok
                 ok[digest] = ok.get(digest, 0) + 1
@@ -467,6 +473,8 @@ class _State:
                 "peak_in_flight": c.peak_in_flight,
                 "by_body": dict(c.by_body),
                 "by_body_ok": dict(c.by_body_ok),
+                "prompt_tokens": c.prompt_tokens,
+                "completion_tokens": c.completion_tokens,
             }
             stats.update({tag: c.tags.get(tag, 0) for tag in self.TAGS})
             return stats
@@ -857,7 +865,8 @@ class FakeOpenAIServer:
         the values sum to total_requests once nothing is in flight); reset, malformed,
         truncated, slow (fault counts); overloaded (capacity 429s); in_flight and
         peak_in_flight (requests holding a capacity slot); by_body and by_body_ok (arrivals
-        and 200s per sha256 hex of the canonical request body).
+        and 200s per sha256 hex of the canonical request body); prompt_tokens and
+        completion_tokens (the usage the 200s reported: about four characters a token).
         """
         return self._engine.state.snapshot()
 
