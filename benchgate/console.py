@@ -33,6 +33,8 @@ def print_run(outcome: RunOutcome) -> None:
             f"  calls: {calls.requests} requests, {calls.cache_hits} from cache, retries: {retries}, "
             f"judge re-asks: {calls.reasks}"
         )
+    if calls.reused:
+        click.echo(f"  reused from the base: {sum(calls.reused.values())} judgements (inputs byte-identical)")
 
 
 def print_gate(outcome: GateOutcome) -> None:

@@ -127,7 +127,8 @@ def main() -> int:
     share = cost.pr_fresh / cost.full
     print(f"samples {args.samples}, edited {args.edited} ({args.edited / args.samples:.0%})")
     print(f"full run on main:        {cost.full:6d} calls  ({cost.seconds['full']} s)")
-    print(f"PR, fresh runner:        {cost.pr_fresh:6d} calls  = {share:.2%} of full, {cost.reused} reused")
+    fresh = f"{cost.pr_fresh:6d} calls  = {share:.2%} of full, {cost.reused} reused"
+    print(f"PR, fresh runner:        {fresh} ({cost.seconds['pr_fresh']} s)")
     print(f"PR again, cache restored:{cost.pr_again:6d} calls  ({cost.seconds['pr_again']} s)")
     return 0
 
