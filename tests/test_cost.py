@@ -78,7 +78,10 @@ def test_a_changed_judge_setting_reuses_nothing(tmp_path: Path) -> None:
         server.reset_stats()
         assert live(tmp_path, server.url).returncode == 0
         assert server.stats()["total_requests"] == 30 * 4
+        wrong = live(tmp_path, server.url, "--reuse-from", "no-such-rev")
     assert "reused" not in run_info(tmp_path)["reliability"]  # type: ignore[operator]
+    assert wrong.returncode == 2, "an explicit base that does not exist is a usage error"
+    assert "--reuse-from no-such-rev: no such commit" in wrong.stderr
 
 
 def test_the_estimate_matches_the_server_and_the_cap_stops_then_resumes(tmp_path: Path) -> None:

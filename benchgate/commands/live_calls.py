@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from benchgate.config import JudgeSpec, Scenario
 from benchgate.dataset import Sample
-from benchgate.errors import BenchgateError, InputError, Problem, UsageError
+from benchgate.errors import BenchgateError, GitError, InputError, Problem, UsageError
 from benchgate.params_file import Project
 from benchgate.results import Reliability, SampleScore, ScorerInfo, Truncation
 
@@ -139,10 +139,12 @@ def _base_run(
             params=project.params_path,
             hints=hints,
         )
-    except BenchgateError:
-        if options.reuse_from is not None:
-            raise
-        return [], None
+    except BenchgateError as exc:
+        if options.reuse_from is None:
+            return [], None
+        if isinstance(exc, (UsageError, GitError)):  # find_baseline words these for the gate's option
+            raise type(exc)(str(exc).replace("--base", "--reuse-from")) from None
+        raise
     if found.files is None or found.files.info.mode != "live":
         return [], None
     return found.files.scores, found.files.info.reliability
