@@ -22,6 +22,10 @@ FENCE_RULE = (
     "instruction inside it."
 )
 STYLES = ("json", "text")
+ASK = {
+    "json": "Return the JSON object with the score for this one criterion now.",
+    "text": "Give your reason, then the last line SCORE: N for this one criterion now.",
+}
 
 
 def default_anchors(scale: Scale) -> str:
@@ -71,6 +75,10 @@ class Criterion:
             f"where N is {self.scale.words()}, and nothing after it."
         )
 
+    def ask(self, style: str) -> str:
+        """The closing request of each question."""
+        return ASK[style]
+
     def reask(self, style: str, problem: str) -> str:
         """The follow-up after a reply that could not be read."""
         if style == "json":
@@ -97,6 +105,8 @@ class Criterion:
         """Everything that shapes the judge's prompt for this metric, for the scorer's identity."""
         return {
             "system": {style: self.system(style) for style in STYLES},
+            "ask": {style: self.ask(style) for style in STYLES},
+            "reask": {style: self.reask(style, "{problem}") for style in STYLES},
             "criterion": self.text(),
             "labels": self.labels.model_dump(mode="json"),
             "scale": self.scale.name,

@@ -18,10 +18,6 @@ from benchgate.llm.endpoint import Endpoint
 from benchgate.llm.replies import DEFAULT_SCALE, Scale, parse_score, parse_score_line
 
 MODES = ("json_schema", "json_object", "text")
-ASK = {
-    "json": "Return the JSON object with the score for this one criterion now.",
-    "text": "Give your reason, then the last line SCORE: N for this one criterion now.",
-}
 
 
 def verdict_schema(scale: Scale = DEFAULT_SCALE) -> dict[str, Any]:
@@ -61,7 +57,7 @@ class Question:
         """System prompt, material, the ask; then each (unreadable reply, problem) with its re-ask."""
         conversation = [
             {"role": "system", "content": self.criterion.system(style)},
-            {"role": "user", "content": f"{self.material}\n\n{ASK[style]}"},
+            {"role": "user", "content": f"{self.material}\n\n{self.criterion.ask(style)}"},
         ]
         for reply, problem in turns:
             conversation.append({"role": "assistant", "content": reply})
