@@ -110,7 +110,7 @@ def _open_cache(root: Path, options: LiveOptions) -> Any:
 
 def _count(estimate: Estimate, setup: LiveSetup, samples: list[Sample], cache: Any) -> None:
     from benchgate.llm.cache import cache_key, canonical
-    from benchgate.llm.judge import MODES, judge_payload, judge_question
+    from benchgate.llm.judge import MODES, judge_payload
     from benchgate.llm.live import generator_payload
     from benchgate.llm.prompt import render_input
     from benchgate.llm.reuse import fingerprint
@@ -151,8 +151,7 @@ def _count(estimate: Estimate, setup: LiveSetup, samples: list[Sample], cache: A
             continue
         source_text = render_input(sample.input)
         for metric in plan.judged:
-            description = plan.scenario.metrics[metric].description
-            question = judge_question(metric, description, source_text, output, sample.reference)
+            question = plan.question(metric, source_text, output, sample.reference)
             if metric in plan.settings and fingerprint(plan.settings[metric], question) in plan.reuse:
                 estimate.planned += judge.samples
                 estimate.reused += judge.samples

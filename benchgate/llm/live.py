@@ -13,6 +13,7 @@ from benchgate.config import GeneratorSpec, JudgeSpec, Scenario
 from benchgate.dataset import Sample
 from benchgate.llm.budget import BudgetExceeded
 from benchgate.llm.client import ChatClient
+from benchgate.llm.criterion import criterion_for
 from benchgate.llm.endpoint import Endpoint
 from benchgate.llm.judge import FormatNegotiator, Judgement, Question, judge_once, judge_question
 from benchgate.llm.progress import Progress
@@ -47,6 +48,11 @@ class LivePlan:
     def judged(self) -> list[str]:
         """The metrics the LLM judge scores, in params order."""
         return list(self.scenario.judge_metrics if self.metrics is None else self.metrics)
+
+    def question(self, metric: str, source: str, output: str, reference: str | None) -> Question:
+        """What the judge is asked about one sample's output for `metric`."""
+        criterion = criterion_for(self.scenario.judge, metric, self.scenario.metrics[metric])
+        return judge_question(criterion, source, output, reference)
 
     def calls(self, samples: int) -> int:
         """Calls a run of `samples` makes when every reply is readable."""
@@ -127,8 +133,7 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
     asks, asked, copied, fingerprints = [], [], {}, {}
     k = plan.judge.samples
     for metric in metrics:
-        description = plan.scenario.metrics[metric].description
-        question = judge_question(metric, description, source, output, sample.reference)
+        question = plan.question(metric, source, output, sample.reference)
         if metric in plan.settings:
             fingerprints[metric] = fingerprint(plan.settings[metric], question)
             if fingerprints[metric] in plan.reuse:

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from benchgate.config import JudgeSpec, Price
+from benchgate.config import JudgeSpec, MetricSpec, Price
 from benchgate.llm import tokens
 from benchgate.llm.budget import Budget, BudgetExceeded, priced_total
+from benchgate.llm.criterion import criterion_for
 from benchgate.llm.judge import judge_question
 from benchgate.llm.reuse import fingerprint, reusable, settings_digest
 from benchgate.results import SampleScore, ScorerInfo
@@ -90,7 +91,8 @@ SCORER = ScorerInfo(type="judge", version="1", config_sha256="0" * 64, needs_llm
 
 def test_a_fingerprint_changes_with_every_input_of_the_judgement_and_nothing_else() -> None:
     judge = JudgeSpec(model="j")
-    question = judge_question("coverage", None, "posts", "digest", None)
+    criterion = criterion_for(None, "coverage", MetricSpec.model_validate({"pass": 0.5}))
+    question = judge_question(criterion, "posts", "digest", None)
     base = fingerprint(settings_digest("http://h:1/v1/chat/completions", judge, "coverage", SCORER), question)
     changed = [
         settings_digest("http://h:2/v1/chat/completions", judge, "coverage", SCORER),
@@ -100,11 +102,17 @@ def test_a_fingerprint_changes_with_every_input_of_the_judgement_and_nothing_els
         ),
         settings_digest("http://h:1/v1/chat/completions", judge, "accuracy", SCORER),
         settings_digest(
+            "http://h:1/v1/chat/completions",
+            JudgeSpec(model="j", instructions="Be strict."),
+            "coverage",
+            SCORER,
+        ),
+        settings_digest(
             "http://h:1/v1/chat/completions", judge, "coverage", SCORER.model_copy(update={"version": "2"})
         ),
     ]
     assert all(fingerprint(other, question) != base for other in changed)
-    edited = judge_question("coverage", None, "posts", "digest!", None)
+    edited = judge_question(criterion, "posts", "digest!", None)
     assert (
         fingerprint(settings_digest("http://h:1/v1/chat/completions", judge, "coverage", SCORER), edited)
         != base
