@@ -111,6 +111,13 @@ def cli() -> None:
     help="Score only shard i of N (samples split by a hash of their id), into "
     "<results>/shards/<i>-of-<N>/; `benchgate merge` puts the shards back together.",
 )
+@click.option(
+    "--base",
+    metavar="REV",
+    envvar="BENCHGATE_BASE",
+    help="Live mode: the commit whose outputs pairwise metrics compare with [default: the base "
+    "`benchgate gate` picks].",
+)
 def run(
     params: Path,
     scenario: str | None,
@@ -122,6 +129,7 @@ def run(
     allow_missing: bool,
     offline_only: bool,
     shard: Shard | None,
+    base: str | None,
 ) -> int:
     """Score a scenario and write scores.jsonl, metrics.json and run.json.
 
@@ -144,6 +152,7 @@ def run(
         allow_missing=allow_missing,
         offline_only=offline_only,
         shard=shard,
+        base=base,
     )
     console.print_run(outcome)
     return EXIT_OK

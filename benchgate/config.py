@@ -169,6 +169,12 @@ class JudgeSpec(ModelCall):
     `uncalibrated`. Empty: agreement is reported, never gated."""
     on_uncalibrated: OnOutcome = "warn"
     """Gate status contributed by an `uncalibrated` metric (`fail`, `warn`, or `ignore` it)."""
+    max_position_bias: float | None = Field(default=None, ge=0, le=1)
+    """Largest share (0..1) of a pairwise metric's judged pairs whose verdict may follow the
+    position instead of the answer (the judge picked the same slot in both orders). A pairwise
+    metric whose position bias's 95% interval reaches above it is `uncalibrated` (as with
+    `min_agreement`, the judge must show it is within the bound). Unset: position bias is
+    reported, never gated."""
 
 
 class GeneratorSpec(ModelCall):
@@ -272,6 +278,11 @@ class Scenario(_Strict):
         """Metrics scored by the judge (the LLM in live mode, ground truth in dry-run), in params order."""
         return [name for name in self.quality_metrics if self.scorer(name).type == "judge"]
 
+    @property
+    def pairwise_metrics(self) -> list[str]:
+        """Metrics whose judge compares head with base outputs (`type: pairwise`), in params order."""
+        return [name for name in self.quality_metrics if self.scorer(name).type == "pairwise"]
+
 
 class GatePolicy(_Strict):
     """Rules that apply to every scenario's gate."""
@@ -370,6 +381,8 @@ class Params(_Strict):
                 found.append((("live", index), f"no scenario {name!r}"))
             elif self.scenarios[name].judge is None and self.scenarios[name].judge_metrics:
                 found.append((("live", index), f"scenario {name!r} has judge metrics but no `judge:`"))
+            elif self.scenarios[name].judge is None and self.scenarios[name].pairwise_metrics:
+                found.append((("live", index), f"scenario {name!r} has pairwise metrics but no `judge:`"))
         found += [(("governance", *loc), message) for loc, message in self.governance.problems()]
         if self.llm.max_concurrency < self.llm.concurrency:
             found.append((("llm", "max_concurrency"), "must be >= llm.concurrency"))

@@ -25,11 +25,10 @@ def write_run(
     _replace(directory / SCORES, lines)
     metrics = {name: summary.model_dump(exclude_none=True) for name, summary in summaries.items()}
     _replace(directory / METRICS, json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
-    # An unsharded run.json carries no `shard` key, so merged shards write the same bytes.
-    _replace(
-        directory / RUN_INFO,
-        info.model_dump_json(indent=2, exclude={"shard"} if info.shard is None else None) + "\n",
-    )
+    # An unsharded run.json carries no `shard` key, so merged shards write the same bytes; runs
+    # without pairwise metrics carry no `pairwise_base`, so their files stay as they were.
+    unset = {name for name in ("shard", "pairwise_base") if getattr(info, name) is None}
+    _replace(directory / RUN_INFO, info.model_dump_json(indent=2, exclude=unset or None) + "\n")
 
 
 def read_run(directory: Path, shown: str) -> RunFiles:

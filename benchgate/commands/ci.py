@@ -30,6 +30,8 @@ from benchgate.status import worst
 
 CI_DIR = ".benchgate/ci"
 OFFLINE_ONLY_ENV = "BENCHGATE_OFFLINE_ONLY"
+BASE_ENV = "BENCHGATE_BASE"
+"""`benchgate run --base`: the commit pairwise metrics compare with, the gate's own base."""
 """`benchgate run --offline-only` as the environment of a `dvc repro` stage sees it."""
 
 
@@ -90,7 +92,7 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
             )
             annotate("warning", f"benchgate {name}: offline only", outcome.notes[-1])
         if options.run:
-            _reproduce(project, name, options.mode, stages, offline_only=offline)
+            _reproduce(project, name, options.mode, stages, offline_only=offline, base=outcome.base)
         outcome.gates[name] = gate_scenario(
             options.params,
             name,
@@ -184,13 +186,17 @@ def _refuse_bad_inputs(project: Project, mode: Mode, names: list[str]) -> None:
         raise InputError(problems)
 
 
-def _reproduce(project: Project, name: str, mode: Mode, stages: set[str], *, offline_only: bool) -> None:
+def _reproduce(
+    project: Project, name: str, mode: Mode, stages: set[str], *, offline_only: bool, base: str | None
+) -> None:
     """`dvc repro` of the scenario's stage when dvc.yaml defines it; otherwise run it here."""
     stage = dvc.stage_name(name, mode)
     if stage in stages:
-        dvc.repro(project.root, stage, env={OFFLINE_ONLY_ENV: "1"} if offline_only else None)
+        env = {OFFLINE_ONLY_ENV: "1"} if offline_only else {}
+        env |= {BASE_ENV: base} if base else {}
+        dvc.repro(project.root, stage, env=env or None)
         return
-    run_scenario(project.params_path, name, mode, offline_only=offline_only)
+    run_scenario(project.params_path, name, mode, offline_only=offline_only, base=base)
 
 
 def _write_combined(project: Project, outcome: CIOutcome) -> None:

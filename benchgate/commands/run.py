@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,9 @@ from benchgate.scorers.registry import Scorers
 from benchgate.shards import belongs
 
 if TYPE_CHECKING:
+    from benchgate.base_outputs import BaseOutputs
     from benchgate.llm.endpoint import Endpoint
+    from benchgate.llm.pairs import PairwiseWork
 
 GROUND_TRUTH_JUDGE = "ground truth"
 NO_ENDPOINT = "no LLM endpoint is configured (LLM_URL or llm.url)"
@@ -62,6 +64,7 @@ def run_scenario(
     allow_missing: bool = False,
     offline_only: bool = False,
     shard: Shard | None = None,
+    base: str | None = None,
 ) -> RunOutcome:
     """Score every sample (or the first `limit`) and write the run's three files.
 
@@ -69,6 +72,7 @@ def run_scenario(
     `allow_missing` leaves what is missing unscored instead (counted, never 0).
     `offline_only` makes no LLM calls: metrics whose scorer needs one are skipped and say so.
     With `shard`, only the samples of that shard are scored, into `<results>/shards/<i>-of-<N>/`.
+    Pairwise metrics compare with the outputs of `base` (default: the commit the gate compares with).
     """
     project = load_project(params)
     name, spec = project.scenario(scenario)
@@ -87,6 +91,7 @@ def run_scenario(
             raise UsageError("--shard splits the whole dataset; it cannot be combined with --limit")
         samples = [sample for sample in samples if belongs(sample.id, shard)]
     plan = plan_run(spec, scorers, mode, no_llm=_no_llm(project, spec, mode, offline_only))
+    plan, compared = _pairwise_base(project, name, spec, plan, base)
     reliability = Reliability()
     judged: list[SampleScore] | None = None
     judge = "none"
@@ -94,8 +99,15 @@ def run_scenario(
         judged = judge_with_ground_truth(samples, plan.from_ground_truth)
         judge = GROUND_TRUTH_JUDGE
     elif plan.calls_llm:
-        judged, reliability = _live_scores(project, spec, samples, live or LiveOptions(), plan.by_llm_judge)
-        judge = spec.judge.model if spec.judge and plan.by_llm_judge else "none"
+        judged, reliability = _live_scores(
+            project,
+            spec,
+            samples,
+            live or LiveOptions(),
+            plan.by_llm_judge,
+            pairwise=_pairwise_work(spec, plan, compared),
+        )
+        judge = spec.judge.model if spec.judge and (plan.by_llm_judge or plan.pairwise) else "none"
     scores = _with_offline_scores(spec, plan, samples, judged)
     summaries = summarise(scores, spec, name, plan.skipped)
     info = RunInfo(
@@ -112,6 +124,7 @@ def run_scenario(
         reliability=reliability,
         scorers=scorers.infos(),
         skipped=plan.skipped,
+        pairwise_base=compared.base if compared else None,
         shard=shard,
     )
     directory = out or project.root / project.results_dir(name, mode)
@@ -129,6 +142,45 @@ def load_scorers(project: Project, name: str, spec: Scenario, mode: Mode) -> Sco
     if scorers.problems:
         raise InputError(problems_at(project.params_path, scorers.locations(name)))
     return scorers
+
+
+def _pairwise_base(
+    project: Project, name: str, spec: Scenario, plan: RunPlan, rev: str | None
+) -> tuple[RunPlan, BaseOutputs | None]:
+    """The base outputs the pairwise metrics compare with; without any, those metrics are skipped."""
+    if not plan.pairwise:
+        return plan, None
+    from benchgate import git
+    from benchgate.base_outputs import base_outputs
+    from benchgate.baseline import BaseHints
+
+    inputs = [str(project.params_path), str(project.path(spec.dataset)), str(project.path(spec.prompt))]
+    hints = BaseHints(
+        ci_branch=os.environ.get("GITHUB_BASE_REF") or None,
+        configured=project.params.gate.base,
+        # Uncommitted inputs are what the gate will see as uncommitted results: the same base.
+        dirty=git.toplevel(project.root) is not None and git.differs_from_head(inputs, project.root),
+    )
+    found = base_outputs(project, name, "live", rev, hints)
+    if not found.outputs:
+        why = f"no base outputs to compare with: {found.base.reason}"[:300]
+        plan = replace(plan, pairwise=[], skipped=plan.skipped | dict.fromkeys(plan.pairwise, why))
+    return plan, found
+
+
+def _pairwise_work(spec: Scenario, plan: RunPlan, compared: BaseOutputs | None) -> PairwiseWork | None:
+    if not plan.pairwise or compared is None:
+        return None
+    from benchgate.llm.pairs import PairwiseWork
+    from benchgate.scorers.registry import pairwise_samples
+    from benchgate.scorers.specs import PairwiseScorer
+
+    metrics = {}
+    for metric in plan.pairwise:
+        scorer = spec.scorer(metric)
+        assert isinstance(scorer, PairwiseScorer)
+        metrics[metric] = (scorer.rubric, pairwise_samples(spec, scorer))
+    return PairwiseWork(metrics=metrics, base=compared.outputs)
 
 
 def _no_llm(project: Project, spec: Scenario, mode: Mode, offline_only: bool) -> str | None:
@@ -202,7 +254,13 @@ def _shown_endpoint(project: Project, spec: Scenario) -> str | None:
 
 
 def _live_scores(
-    project: Project, spec: Scenario, samples: list[Sample], options: LiveOptions, metrics: list[str]
+    project: Project,
+    spec: Scenario,
+    samples: list[Sample],
+    options: LiveOptions,
+    metrics: list[str],
+    *,
+    pairwise: PairwiseWork | None = None,
 ) -> tuple[list[SampleScore], Reliability]:
     import asyncio
 
@@ -210,19 +268,21 @@ def _live_scores(
     from benchgate.llm.client import ChatClient
     from benchgate.llm.limiter import AdaptiveLimiter
     from benchgate.llm.live import LivePlan, default_cache_path, run_live
+    from benchgate.llm.pairs import planned_calls, score_pairs
     from benchgate.llm.progress import progress_for
     from benchgate.retry import RetryPolicy
 
-    if spec.judge is None and metrics:
+    judged = [*metrics, *(pairwise.metrics if pairwise else ())]
+    if spec.judge is None and judged:
         raise UsageError(
-            f"{project.params_path}: metrics {', '.join(metrics)} are judged but the scenario has no "
+            f"{project.params_path}: metrics {', '.join(judged)} are judged but the scenario has no "
             "`judge:`; live mode needs one"
         )
     judge_at = endpoint(
         spec.judge.url if spec.judge else None, project, spec.judge.model if spec.judge else None
     )
     generator_at = endpoint(spec.generator.url, project, spec.generator.model) if spec.generator else None
-    if (metrics and judge_at is None) or (spec.generator is not None and generator_at is None):
+    if (judged and judge_at is None) or (spec.generator is not None and generator_at is None):
         raise UsageError(
             "live mode needs an LLM endpoint: set LLM_URL or llm.url in params.yaml "
             "(or pass --offline-only to score only the metrics that need no LLM)"
@@ -259,8 +319,17 @@ def _live_scores(
     async def go() -> tuple[list[SampleScore], int]:
         try:
             retries = lambda: sum(client.stats.retries.values())  # noqa: E731
-            with progress_for(plan.calls(len(samples)), retries, f"{spec.prompt_version} live") as progress:
-                return await run_live(plan, samples, client, progress, workers=settings.max_concurrency)
+            total = plan.calls(len(samples)) + (planned_calls(pairwise, samples, spec) if pairwise else 0)
+            with progress_for(total, retries, f"{spec.prompt_version} live") as progress:
+                workers = settings.max_concurrency
+                found, reasks = await run_live(plan, samples, client, progress, workers=workers)
+                if pairwise is None or judge_at is None or spec.judge is None:
+                    return found, reasks
+                judge = (spec.judge, judge_at)
+                found, more = await score_pairs(
+                    pairwise, judge, samples, found, client, progress=progress, workers=workers
+                )
+                return found, reasks + more
         finally:
             await client.aclose()
 

@@ -34,6 +34,7 @@ from benchgate.scorers.specs import (
     JsonSchemaScorer,
     LengthScorer,
     NumericScorer,
+    PairwiseScorer,
     PluginScorer,
     PythonScorer,
     RegexScorer,
@@ -133,6 +134,14 @@ def _build(root: Path, scenario: Scenario, metric: str, mode: Mode) -> BoundScor
             config["description"] = scenario.metrics[metric].description
             config["model"] = scenario.judge.model if scenario.judge else None
         return BoundScorer(_info(spec, config, True, BUILT_IN_VERSION, _package("benchgate")), None)
+    if isinstance(spec, PairwiseScorer):
+        from benchgate.llm.pairwise import PROMPT_VERSION
+
+        # What changes a pairwise judgement: the rubric, how often, who answers, and the prompt.
+        config["samples"] = pairwise_samples(scenario, spec)
+        config["model"] = scenario.judge.model if scenario.judge else None
+        config["prompt"] = PROMPT_VERSION
+        return BoundScorer(_info(spec, config, True, BUILT_IN_VERSION, _package("benchgate")), None)
     if isinstance(spec, PythonScorer):
         return _python(root, spec, config)
     if isinstance(spec, PluginScorer):
@@ -140,6 +149,13 @@ def _build(root: Path, scenario: Scenario, metric: str, mode: Mode) -> BoundScor
     scorer, check = _built_in(root, spec, config)
     package = _package(LIBRARY.get(spec.type, "benchgate"))
     return BoundScorer(_info(spec, config, False, BUILT_IN_VERSION, package), scorer, check)
+
+
+def pairwise_samples(scenario: Scenario, spec: PairwiseScorer) -> int:
+    """How many times each order of a pair is asked: the scorer's `samples`, else `judge.samples`."""
+    if spec.samples is not None:
+        return spec.samples
+    return scenario.judge.samples if scenario.judge else 1
 
 
 def _built_in(
