@@ -108,13 +108,16 @@ def compare_metric(
     return MetricChange(base_value, change if bounded else None, n_paired, found, settle)
 
 
-def compare_win_rate(values: Floats, *, alpha: float, max_drop: float, key: str) -> MetricChange:
-    """The win rate against ½ as a base comparison: the gate's verdict rule on value - ½."""
+def compare_win_rate(
+    values: Floats, *, alpha: float, max_drop: float, key: str, decided: bool = True
+) -> MetricChange:
+    """The win rate against ½ as a base comparison: the gate's verdict rule on value - ½;
+    `decided` False (see `pairwise.undecided`) makes it inconclusive whatever the interval."""
     n = len(values)
     if n == 0:
         return MetricChange(EVEN, None, 0, "no-baseline")
     change = win_rate_change(values, alpha, key)
-    found = verdict(change, max_drop, lower_is_better=False)
+    found = verdict(change, max_drop, lower_is_better=False) if decided else "inconclusive"
     settle = samples_to_settle(change, n, max_drop, alpha) if found == "inconclusive" else None
     bounded = math.isfinite(change.low) and math.isfinite(change.high)
     return MetricChange(EVEN, change if bounded else None, n, found, settle)

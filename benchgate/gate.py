@@ -61,7 +61,7 @@ from benchgate.outcome import (
     UnscoredItem,
     Verdict,
 )
-from benchgate.pairwise import lost, summarise_pairs
+from benchgate.pairwise import lost, summarise_pairs, undecided
 from benchgate.results import MetricSummary, RunFiles, SampleScore
 from benchgate.status import threshold_status, worst
 
@@ -351,6 +351,8 @@ def _verdict(m: MetricResult) -> Verdict:
         return "no-baseline"
     if m.delta is None or m.delta_ci is None:
         return "inconclusive"
+    if m.judged is not None and undecided(m.judged, m.wins or 0, m.losses or 0):
+        return "inconclusive"
     low, high = m.delta_ci
     return classify(m.delta, low, high, m.threshold.max_drop, m.threshold.direction == "lower")
 
@@ -476,15 +478,16 @@ def _pairwise(gate: GateInput, tables: _Tables, metric: str) -> dict[str, Any]:
     found: dict[str, Any] = {"pairwise_base": sha}
     if sha is None or (gate.base_ref.sha is not None and gate.base_ref.sha != sha):
         return found | {"no_baseline": "other-base" if sha else "no-results"}
+    counts = summarise_pairs(
+        [s.pairwise[metric] for s in sorted(gate.head.scores, key=lambda s: s.id) if metric in s.pairwise],
+        f"{gate.scenario_name}/{metric}",
+    )
     change = compare_win_rate(
         tables.head.values(metric),
         alpha=gate.scenario.regression.alpha,
         max_drop=gate.scenario.max_drop(metric),
         key=f"{gate.scenario_name}/{metric}",
-    )
-    counts = summarise_pairs(
-        [s.pairwise[metric] for s in sorted(gate.head.scores, key=lambda s: s.id) if metric in s.pairwise],
-        f"{gate.scenario_name}/{metric}",
+        decided=not undecided(counts.judged, counts.wins, counts.losses),
     )
     bias = counts.position_bias
     found |= {

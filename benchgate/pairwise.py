@@ -32,6 +32,16 @@ EVEN = 0.5
 """The win rate of two outputs that are as good as each other."""
 
 
+def undecided(judged: int, wins: int, losses: int) -> bool:
+    """Pairs were judged, yet the judge decided none (every one a tie or inconsistent).
+
+    The win rate is then exactly ½ with a zero-width interval, which would read as `unchanged`;
+    but a judge that only follows the position (or only says tie) has shown nothing about the
+    outputs, so the verdict is `inconclusive` instead. Byte-identical outputs alone stay `unchanged`.
+    """
+    return judged > 0 and wins == 0 and losses == 0
+
+
 def order_verdict(votes: Sequence[Vote]) -> Vote | None:
     """The majority of one order's votes (a tie when they balance); None without any."""
     if not votes:

@@ -120,6 +120,8 @@ def test_a_head_worse_on_half_the_samples_regresses_and_identical_outputs_cost_n
     assert "| vs_base |" in report and "win rate" in report
     assert f"{metric['losses']} lost" in report
     assert "Most-lost pairs" in report and MARKER in report
+    page = (repo / REPORT).with_suffix(".html").read_text(encoding="utf-8")
+    assert "Most-lost pairs" in page and "win rate" in page and MARKER in page
 
 
 def test_byte_identical_outputs_make_no_call_and_are_unchanged(repo: Path) -> None:
