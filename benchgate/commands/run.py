@@ -201,7 +201,7 @@ def _has_endpoint(project: Project, spec: Scenario) -> bool:
 def needs_offline_only(project: Project, name: str) -> bool:
     """Whether a live run of the scenario lacks an endpoint it would need (fork PRs have no secrets)."""
     spec = project.params.scenarios[name]
-    wants = spec.generator is not None or bool(spec.judge_metrics)
+    wants = spec.generator is not None or bool(spec.judge_metrics) or bool(spec.pairwise_metrics)
     return wants and not _has_endpoint(project, spec)
 
 
