@@ -7,8 +7,9 @@ import pytest
 
 from benchgate.compare import compare_win_rate
 from benchgate.llm.pairwise import messages, read_winner, vote
+from benchgate.outcome import GateResult
 from benchgate.pairwise import VALUE, order_verdict, outcome, summarise_pairs, win_rate_change
-from benchgate.results import PairVotes, Vote
+from benchgate.results import PairVotes, SampleScore, Vote
 
 
 def votes(first: list[Vote], second: list[Vote]) -> PairVotes:
@@ -142,3 +143,117 @@ def test_a_live_pairwise_metric_needs_a_judge_and_a_rubric() -> None:
     scenario["metrics"] = {"vs_base": {"pass": 0.4, "scorer": {"type": "pairwise"}}}
     with pytest.raises(ValidationError, match="rubric"):
         Params.model_validate({"scenarios": {"s": scenario}})
+
+
+def test_shards_judged_against_different_bases_are_not_merged() -> None:
+    from benchgate.results import FileRef, PairwiseBase, RunFiles, RunInfo, SampleScore, Shard
+    from benchgate.shards import ShardError, merge
+
+    ref = FileRef(path="d.jsonl", sha256="0" * 64)
+
+    def shard(index: int, sha: str) -> tuple[str, RunFiles]:
+        info = RunInfo(
+            scenario="s",
+            mode="live",
+            dataset=ref,
+            samples=1,
+            prompt=ref,
+            prompt_version="v1",
+            model="m",
+            judge="j",
+            pairwise_base=PairwiseBase(rev="main", sha=sha, outputs="dataset"),
+            shard=Shard(index=index, count=2),
+        )
+        return f"shard {index}", RunFiles([SampleScore(id=f"q{index}")], info)
+
+    with pytest.raises(ShardError, match="pairwise base"):
+        merge([shard(1, "a" * 40), shard(2, "b" * 40)], ["q1", "q2"])
+
+
+def pairwise_gate(head: list[SampleScore], base_sha: str | None, **judge: object) -> GateResult:
+    from benchgate.config import GatePolicy, JudgeSpec, MetricSpec, Scenario
+    from benchgate.gate import GateInput, evaluate
+    from benchgate.outcome import BaseRef, HeadRef
+    from benchgate.results import PairwiseBase, RunFiles
+    from benchgate.scorers.specs import PairwiseScorer
+    from tests.test_order import files
+
+    scenario = Scenario(
+        dataset="d.jsonl",
+        prompt="p.md",
+        prompt_version="v1",
+        model="m",
+        judge=JudgeSpec.model_validate({"model": "judge-model", **judge}),
+        metrics={"vs": MetricSpec(pass_=0.3, scorer=PairwiseScorer(type="pairwise", rubric="Which?"))},
+    )
+    compared = PairwiseBase(rev="main", sha="a" * 40, outputs="dataset")
+    run = files(head, "live")
+    info = run.info.model_copy(update={"pairwise_base": compared})
+    return evaluate(
+        GateInput(
+            scenario_name="s",
+            scenario=scenario,
+            policy=GatePolicy(),
+            head=RunFiles(run.scores, info),
+            base=None,
+            base_ref=BaseRef(rev="main", sha=base_sha, found=False, reason="no results"),
+            head_ref=HeadRef(sha="c" * 40),
+            reproduce=["benchgate gate"],
+        )
+    )
+
+
+def judged_head(losses: int, flips: int, same: int) -> list[SampleScore]:
+    kinds = [votes(["base"], ["base"])] * losses + [votes(["head"], ["base"])] * flips
+    kinds += [PairVotes(identical=True)] * same
+    return [
+        SampleScore(id=f"q{i:03d}", scores={"vs": VALUE[outcome(v) or "tie"]}, pairwise={"vs": v})
+        for i, v in enumerate(kinds)
+    ]
+
+
+def test_the_gate_derives_the_pairwise_verdict_and_publish_cannot_flip_it() -> None:
+    from benchgate.gate import decide
+
+    result = pairwise_gate(judged_head(losses=20, flips=10, same=30), "a" * 40)
+    metric = result.metrics["vs"]
+    assert metric.verdict == "regressed" and result.status == "fail"
+    assert (metric.wins, metric.losses, metric.inconsistent, metric.identical) == (0, 20, 10, 30)
+    assert metric.position_bias == pytest.approx(1 / 3) and metric.position_first == 10
+    tampered = result.model_copy(
+        update={"metrics": {"vs": metric.model_copy(update={"verdict": "improved", "status": "pass"})}}
+    )
+    assert decide(tampered).metrics["vs"].verdict == "regressed"
+    all_flips = pairwise_gate(judged_head(losses=0, flips=30, same=30), "a" * 40)
+    assert all_flips.metrics["vs"].verdict == "inconclusive", "a judge that decided nothing shows nothing"
+
+
+def test_a_gate_against_another_base_does_not_use_the_pairs() -> None:
+    result = pairwise_gate(judged_head(losses=20, flips=10, same=30), "b" * 40)
+    assert result.metrics["vs"].verdict == "no-baseline"
+    assert any("not the gate's base" in r.message for r in result.reasons)
+
+
+def test_max_position_bias_is_gated_and_is_policy() -> None:
+    from benchgate.config import GatePolicy, JudgeSpec, MetricSpec, Scenario
+    from benchgate.policy import changes
+
+    result = pairwise_gate(judged_head(losses=20, flips=10, same=30), "a" * 40, max_position_bias=0.1)
+    assert result.metrics["vs"].calibration == "uncalibrated"
+    assert [r.kind for r in result.reasons if r.metric == "vs"].count("uncalibrated") == 1
+    calm = pairwise_gate(judged_head(losses=30, flips=0, same=30), "a" * 40, max_position_bias=0.2)
+    assert calm.metrics["vs"].calibration == "calibrated"
+
+    def scenario(bound: float | None) -> Scenario:
+        judge = JudgeSpec(model="j", max_position_bias=bound)
+        return Scenario(
+            dataset="d",
+            prompt="p",
+            prompt_version="v",
+            model="m",
+            judge=judge,
+            metrics={"x": MetricSpec(pass_=0.5)},
+        )
+
+    found = [(c.key, c.effect) for c in changes(scenario(0.3), GatePolicy(), scenario(0.2), GatePolicy())]
+    assert found == [("judge.max_position_bias", "looser")]
