@@ -241,6 +241,10 @@ def test_max_position_bias_is_gated_and_is_policy() -> None:
     result = pairwise_gate(judged_head(losses=20, flips=10, same=30), "a" * 40, max_position_bias=0.1)
     assert result.metrics["vs"].calibration == "uncalibrated"
     assert [r.kind for r in result.reasons if r.metric == "vs"].count("uncalibrated") == 1
+    from benchgate.report import render
+
+    text = render(result)
+    assert "followed the position on 10 of 30" in text and "| ⚠️ uncalibrated |" in text
     calm = pairwise_gate(judged_head(losses=30, flips=0, same=30), "a" * 40, max_position_bias=0.2)
     assert calm.metrics["vs"].calibration == "calibrated"
 

@@ -138,24 +138,6 @@ def test_byte_identical_outputs_make_no_call_and_are_unchanged(repo: Path) -> No
     assert metric["identical"] == N and metric["judged"] == 0 and metric["position_bias"] is None
 
 
-def test_max_position_bias_marks_a_biased_judge_uncalibrated(repo: Path) -> None:
-    base_commit(repo)
-    (repo / "params.yaml").write_text(
-        PARAMS.replace("judge: {model: judge-model}", "judge: {model: judge-model, max_position_bias: 0.2}"),
-        encoding="utf-8",
-    )
-    write_dataset(repo, worse=WORSE)
-    commit_all(repo, "head: worse, judged by a judge that follows the position")
-
-    _, result, report, _ = judged(repo, 0.6)
-
-    metric = result["metrics"]["vs_base"]  # type: ignore[index]
-    assert metric["calibration"] == "uncalibrated"
-    reasons = [(r["kind"], r.get("metric")) for r in result["reasons"]]  # type: ignore[union-attr]
-    assert ("uncalibrated", "vs_base") in reasons
-    assert "followed the position" in report
-
-
 def test_dry_run_skips_a_pairwise_metric(repo: Path) -> None:
     base_commit(repo)
     done = benchgate(repo, "run", "--mode", "dry-run")
