@@ -436,6 +436,44 @@ def schema(subject: Literal["params", "dataset"], form: Literal["json", "markdow
     return EXIT_OK
 
 
+INIT_TEMPLATES = ("qa", "summarise", "classify", "digest-ru")
+"""`benchgate init --template` choices (benchgate/commands/init.py: TEMPLATES)."""
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option(
+    "--template",
+    "-t",
+    type=click.Choice(INIT_TEMPLATES),
+    default="qa",
+    show_default=True,
+    help="qa: English support answers (an LLM judge with a rubric, plus deterministic checks); "
+    "summarise: article summaries (judge, ROUGE-L, length); classify: ticket labels (exact match, "
+    "regex; no judge); digest-ru: the bundled Russian channel-digest example.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that exist already.")
+def init(directory: Path, template: str, force: bool) -> int:
+    """Start a new benchmark project in DIRECTORY (default: here).
+
+    Writes params.yaml (a comment on every key), a 3-sample dataset with stored outputs, the
+    prompt, dvc.yaml, .gitignore, .github/workflows/benchgate.yml and a README. Existing files
+    are never overwritten without --force. Then:
+
+    \b
+        git init && git add -A && git commit -m init
+        dvc repro && benchgate gate
+    """
+    from benchgate.commands.init import init_project
+
+    written = init_project(directory, template, force=force)
+    for name in written.files:
+        click.echo(f"wrote {directory / name}")
+    where = "" if directory == Path(".") else f"cd {directory} && "
+    click.echo(f"next: {where}git init && git add -A && git commit -m init && dvc repro && benchgate gate")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: the one place where errors become messages and exit codes."""
     # Datasets load as hundreds of thousands of small objects; default GC thresholds

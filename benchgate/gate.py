@@ -34,7 +34,6 @@ from benchgate.config import (
     Scenario,
 )
 from benchgate.judge_noise import judge_noise
-from benchgate.llm.replies import SCALE
 from benchgate.metrics import ScoreTable, summarise_table
 from benchgate.observations import observe
 from benchgate.outcome import (
@@ -405,7 +404,7 @@ def _agreement(gate: GateInput) -> dict[str, Agreement]:
         judged, truth = gate.companion.scores, gate.head.scores
     else:
         return {}
-    points = SCALE[1] - SCALE[0] + 1
+    points = gate.scenario.judge_scale.points
     metrics = gate.scenario.judge_metrics
     return agreement(judged, truth, metrics, points=points, source=source, key=gate.scenario_name)
 

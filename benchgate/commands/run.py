@@ -172,6 +172,7 @@ def _pairwise_work(spec: Scenario, plan: RunPlan, compared: BaseOutputs | None) 
     if not plan.pairwise or compared is None:
         return None
     from benchgate.llm.pairs import PairwiseWork
+    from benchgate.llm.pairwise import prompt_for
     from benchgate.scorers.registry import pairwise_samples
     from benchgate.scorers.specs import PairwiseScorer
 
@@ -179,7 +180,7 @@ def _pairwise_work(spec: Scenario, plan: RunPlan, compared: BaseOutputs | None) 
     for metric in plan.pairwise:
         scorer = spec.scorer(metric)
         assert isinstance(scorer, PairwiseScorer)
-        metrics[metric] = (scorer.rubric, pairwise_samples(spec, scorer))
+        metrics[metric] = (prompt_for(spec.judge, scorer.rubric), pairwise_samples(spec, scorer))
     return PairwiseWork(metrics=metrics, base=compared.outputs)
 
 

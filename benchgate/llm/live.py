@@ -10,6 +10,7 @@ from typing import Any
 from benchgate.config import GeneratorSpec, JudgeSpec, Scenario
 from benchgate.dataset import Sample
 from benchgate.llm.client import ChatClient
+from benchgate.llm.criterion import criterion_for
 from benchgate.llm.endpoint import Endpoint
 from benchgate.llm.judge import FormatNegotiator, Judgement, Question, judge_once, judge_question
 from benchgate.llm.progress import Progress
@@ -98,8 +99,8 @@ async def _score_sample(run: _Run, sample: Sample) -> SampleScore:
     source = render_input(sample.input)
     asks = []
     for metric in metrics:
-        description = plan.scenario.metrics[metric].description
-        question = judge_question(metric, description, source, output, sample.reference)
+        criterion = criterion_for(plan.scenario.judge, metric, plan.scenario.metrics[metric])
+        question = judge_question(criterion, source, output, sample.reference)
         asks += [_judge(run, question, repeat) for repeat in range(plan.judge.samples)]
     judgements = await asyncio.gather(*asks)
     scores, unscored, replies, reasons, kept = {}, {}, {}, {}, {}

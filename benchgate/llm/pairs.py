@@ -10,7 +10,7 @@ from benchgate.dataset import Sample
 from benchgate.llm.client import ChatClient
 from benchgate.llm.endpoint import Endpoint
 from benchgate.llm.judge import FormatNegotiator
-from benchgate.llm.pairwise import Pair, PairJudge, calls, identical_or_pairs, judge_pairs
+from benchgate.llm.pairwise import Pair, PairJudge, PairPrompt, calls, identical_or_pairs, judge_pairs
 from benchgate.llm.progress import Progress
 from benchgate.llm.prompt import render_input
 from benchgate.pairwise import VALUE, outcome
@@ -24,8 +24,8 @@ UNREADABLE = "judge replies unreadable in one order or both"
 class PairwiseWork:
     """The pairwise metrics of a live run and what they compare with."""
 
-    metrics: dict[str, tuple[str, int]]
-    """Metric -> (rubric, samples per order)."""
+    metrics: dict[str, tuple[PairPrompt, int]]
+    """Metric -> (its prompt, samples per order)."""
     base: dict[str, str]
     """Base output per sample id."""
 
@@ -70,8 +70,8 @@ async def score_pairs(
     negotiator = FormatNegotiator(client.cache)
     votes: dict[str, dict[str, PairVotes]] = {}
     reasks = 0
-    for metric, (rubric, k) in work.metrics.items():
-        asked = PairJudge(spec, endpoint, rubric, k)
+    for metric, (prompt, k) in work.metrics.items():
+        asked = PairJudge(spec, endpoint, prompt, k)
         found, again = await judge_pairs(client, negotiator, asked, changed, progress, workers=workers)
         votes[metric] = found | dict.fromkeys(same, PairVotes(identical=True))
         reasks += again

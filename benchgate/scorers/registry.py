@@ -129,18 +129,22 @@ def _build(root: Path, scenario: Scenario, metric: str, mode: Mode) -> BoundScor
     config = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"version"})
     config["type"] = spec.type
     if spec.type == "judge":
+        # Dry-run reads stored ratings, whatever the judge would be asked.
+        config = {"type": "judge"}
         if mode == "live":
-            # What changes a live judgement: the question asked and who answers it.
-            config["description"] = scenario.metrics[metric].description
+            from benchgate.llm.criterion import criterion_for
+
+            # What changes a live judgement: the prompt asked and who answers it.
+            config["prompt"] = criterion_for(scenario.judge, metric, scenario.metrics[metric]).identity()
             config["model"] = scenario.judge.model if scenario.judge else None
         return BoundScorer(_info(spec, config, True, BUILT_IN_VERSION, _package("benchgate")), None)
     if isinstance(spec, PairwiseScorer):
-        from benchgate.llm.pairwise import PROMPT_VERSION
+        from benchgate.llm.pairwise import prompt_for
 
-        # What changes a pairwise judgement: the rubric, how often, who answers, and the prompt.
+        # What changes a pairwise judgement: how often, who answers, and the whole prompt.
         config["samples"] = pairwise_samples(scenario, spec)
         config["model"] = scenario.judge.model if scenario.judge else None
-        config["prompt"] = PROMPT_VERSION
+        config["prompt"] = prompt_for(scenario.judge, spec.rubric).identity()
         return BoundScorer(_info(spec, config, True, BUILT_IN_VERSION, _package("benchgate")), None)
     if isinstance(spec, PythonScorer):
         return _python(root, spec, config)

@@ -39,16 +39,40 @@ def _type_required(schema: JsonDict) -> None:
     schema["required"] = ["type"]
 
 
+class JudgeExample(_Spec):
+    """A graded output shown to the judge before the one it grades (few-shot)."""
+
+    input: str | dict[str, Any]
+    """The example's input, as a dataset sample's `input` (a string or an object of fields)."""
+    output: str = Field(min_length=1)
+    """The example output that was graded."""
+    score: int
+    """Its score on the judge's scale (`judge.scale`)."""
+    reason: str | None = Field(default=None, min_length=1)
+    """Why it got that score, shown with it."""
+
+
 class JudgeScorer(_Spec):
     """The LLM judge: live mode asks the scenario's `judge:` model; dry-run reads `ground_truth[metric]`.
 
-    The default scorer of every metric except `latency_s`.
+    The default scorer of every metric except `latency_s`. What the judge is asked: the scenario's
+    `judge.instructions`, then this metric's `description` (the question), `rubric` and `examples`.
+    Changing any of them (or the judge's model, scale or labels) changes the live scorer's identity,
+    so a live base judged with another prompt is not paired.
     """
 
     model_config = ConfigDict(json_schema_extra=_type_required)
 
     type: Literal["judge"] = "judge"
     """Scorer type."""
+    rubric: str | None = Field(default=None, min_length=1)
+    """What each point of the judge's scale means for this metric, given as the text itself (use a
+    YAML block scalar `|` for several lines), e.g. `5 = fully correct and complete; 3 = correct but
+    misses a step; 1 = wrong`. Default: generic anchors (`5 = fully meets the criterion; 3 = partly;
+    1 = not at all` on 1-5)."""
+    examples: list[JudgeExample] = Field(default_factory=list, max_length=20)
+    """Graded examples shown to the judge for this metric, each `{input, output, score, reason}`;
+    scores lie on the judge's scale."""
 
 
 class ExactMatchScorer(_Spec):

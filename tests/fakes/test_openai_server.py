@@ -398,11 +398,13 @@ def test_cli_prints_its_url_and_serves_until_sigterm(http: httpx.Client) -> None
 
 
 def test_the_pairwise_judge_prefers_the_marker_and_follows_the_first_slot_on_its_share() -> None:
-    from benchgate.llm.pairwise import messages
+    from benchgate.llm.pairwise import PairPrompt
     from tests.fakes.openai_server import make_pairwise_responder
 
     def ask(first: str, second: str, style: str = "json", salt: int = 0) -> str:
-        request = {"messages": messages("Which?", f"input {salt}", first, second, style)}
+        request = {
+            "messages": PairPrompt("You grade.", "Which?").messages(f"input {salt}", first, second, style)
+        }
         if style == "json":
             request["response_format"] = {"type": "json_object"}
         return make_pairwise_responder("[ok]", 0.3)(request)
