@@ -133,6 +133,13 @@ def cli() -> None:
     "asking again [default: the base `benchgate gate` would choose].",
 )
 @click.option("--no-reuse", is_flag=True, help="Live mode: ask every judgement, reuse none from the base.")
+@click.option(
+    "--base",
+    metavar="REV",
+    envvar="BENCHGATE_BASE",
+    help="Live mode: the commit whose outputs pairwise metrics compare with [default: the base "
+    "`benchgate gate` picks].",
+)
 def run(
     params: Path,
     scenario: str | None,
@@ -148,6 +155,7 @@ def run(
     max_cost: float | None,
     reuse_from: str | None,
     no_reuse: bool,
+    base: str | None,
 ) -> int:
     """Score a scenario and write scores.jsonl, metrics.json and run.json.
 
@@ -174,7 +182,7 @@ def run(
 
         if mode != "live":
             raise click.UsageError("--estimate is for live runs (--mode live); a dry-run makes no calls")
-        console.print_estimate(estimate_run(params, scenario, limit=limit, shard=shard, live=live))
+        console.print_estimate(estimate_run(params, scenario, limit=limit, shard=shard, live=live, base=base))
         return EXIT_OK
     outcome = run_scenario(
         params,
@@ -186,6 +194,7 @@ def run(
         allow_missing=allow_missing,
         offline_only=offline_only,
         shard=shard,
+        base=base,
     )
     console.print_run(outcome)
     return EXIT_OK

@@ -195,6 +195,12 @@ class JudgeSpec(ModelCall):
     or `binary` (0 or 1). Ground truth stays in 0..1 whatever the scale."""
     labels: JudgeLabels = JudgeLabels()
     """Headings of the blocks shown to the judge: `{input, output, reference}`."""
+    max_position_bias: float | None = Field(default=None, ge=0, le=1)
+    """Largest share (0..1) of a pairwise metric's judged pairs whose verdict may follow the
+    position instead of the answer (the judge picked the same slot in both orders). A pairwise
+    metric whose position bias's 95% interval reaches above it is `uncalibrated` (as with
+    `min_agreement`, the judge must show it is within the bound). Unset: position bias is
+    reported, never gated."""
 
 
 class GeneratorSpec(ModelCall):
@@ -324,6 +330,11 @@ class Scenario(_Strict):
         """Metrics scored by the judge (the LLM in live mode, ground truth in dry-run), in params order."""
         return [name for name in self.quality_metrics if self.scorer(name).type == "judge"]
 
+    @property
+    def pairwise_metrics(self) -> list[str]:
+        """Metrics whose judge compares head with base outputs (`type: pairwise`), in params order."""
+        return [name for name in self.quality_metrics if self.scorer(name).type == "pairwise"]
+
 
 class GatePolicy(_Strict):
     """Rules that apply to every scenario's gate."""
@@ -422,6 +433,8 @@ class Params(_Strict):
                 found.append((("live", index), f"no scenario {name!r}"))
             elif self.scenarios[name].judge is None and self.scenarios[name].judge_metrics:
                 found.append((("live", index), f"scenario {name!r} has judge metrics but no `judge:`"))
+            elif self.scenarios[name].judge is None and self.scenarios[name].pairwise_metrics:
+                found.append((("live", index), f"scenario {name!r} has pairwise metrics but no `judge:`"))
         found += [(("governance", *loc), message) for loc, message in self.governance.problems()]
         if self.llm.max_concurrency < self.llm.concurrency:
             found.append((("llm", "max_concurrency"), "must be >= llm.concurrency"))

@@ -15,6 +15,21 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Vote = Literal["head", "base", "tie"]
+"""One pairwise judgement, in terms of the commits: which one's output the judge preferred."""
+
+
+class PairVotes(_Record):
+    """A pairwise metric's judgements of one sample (head output vs base output)."""
+
+    head_first: list[Vote] = Field(default_factory=list)
+    """Readable votes with the head's output shown first (as `A`), one per `samples` repeat."""
+    base_first: list[Vote] = Field(default_factory=list)
+    """Readable votes with the base's output shown first."""
+    identical: bool = False
+    """The outputs were byte-identical: a tie, and no call was made."""
+
+
 class SampleScore(_Record):
     """One line of scores.jsonl."""
 
@@ -41,6 +56,8 @@ class SampleScore(_Record):
     """LLM-judged metric -> sha256 of everything its judgement was asked from (endpoint, judge
     settings, scorer identity and version, the exact messages): a later run whose fingerprint is
     equal reuses this judgement instead of asking again (`benchgate run --reuse-from`)."""
+    pairwise: dict[str, PairVotes] = Field(default_factory=dict)
+    """Pairwise metric -> the votes behind its score (1 head wins, 0 base wins, 0.5 tie)."""
 
     @classmethod
     def trusted(
@@ -67,6 +84,7 @@ class SampleScore(_Record):
             notes={},
             judgements={},
             fingerprints={},
+            pairwise={},
         )
 
 
@@ -93,7 +111,8 @@ class MetricSummary(_Record):
     """Why the run computed no values for this metric (e.g. its scorer needs an LLM and none was set up)."""
     ci_method: str | None = None
     """Set when the interval is not the default bootstrap over samples: `two-stage bootstrap`
-    (samples, then judgements within samples) for a metric judged k > 1 times."""
+    (samples, then judgements within samples) for a metric judged k > 1 times; `win rate vs ½: ...`
+    for a pairwise metric (the gate's sign-flip test against ½, inverted)."""
 
 
 class FileRef(_Record):
@@ -165,6 +184,20 @@ class ScorerInfo(_Record):
         return mine == (other.type, other.version, other.config_sha256)
 
 
+class PairwiseBase(_Record):
+    """What a run's pairwise metrics compared the head's outputs with."""
+
+    rev: str | None
+    """The base as named (`main`, `HEAD~1`, a sha), or None when none was found."""
+    sha: str | None
+    """The base commit, or None when none was found."""
+    outputs: Literal["results", "dataset"] | None = None
+    """Where the base outputs came from: the base's committed results (generated outputs, else
+    its dataset's) or, without base results, the dataset at the base commit."""
+    reason: str | None = None
+    """Why there is no base to compare with, when there is none."""
+
+
 class Shard(_Record):
     """Which part of a sharded run this is (`benchgate run --shard i/N`)."""
 
@@ -203,6 +236,8 @@ class RunInfo(_Record):
     """Scored metric -> its scorer's identity (empty in results written before scorers existed)."""
     skipped: dict[str, str] = Field(default_factory=dict)
     """Metric -> why it has no values in this run (its scorer needs an LLM and none was available)."""
+    pairwise_base: PairwiseBase | None = None
+    """Set when the scenario has pairwise metrics (live mode): the commit they were judged against."""
     shard: Shard | None = None
     """Set on one shard's results; `benchgate merge` combines all shards into an unsharded run."""
 

@@ -32,13 +32,15 @@ def write_run(
 def info_json(info: RunInfo) -> str:
     """run.json's text: keys that are unset stay out, so runs without them write the same bytes as before.
 
-    An unsharded run.json carries no `shard` key, so merged shards write what one run writes.
+    An unsharded run.json carries no `shard` key, so merged shards write what one run writes; runs
+    without pairwise metrics carry no `pairwise_base`.
     """
     calls = info.reliability
     unset = {name for name in ("reused", "truncated") if not getattr(calls, name)}
     exclude: dict[str, Any] = {"reliability": unset} if unset else {}
-    if info.shard is None:
-        exclude["shard"] = True
+    for name in ("shard", "pairwise_base"):
+        if getattr(info, name) is None:
+            exclude[name] = True
     return info.model_dump_json(indent=2, exclude=exclude or None) + "\n"
 
 

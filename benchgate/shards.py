@@ -122,11 +122,16 @@ def _check_same_inputs(first: RunInfo, label: str, info: RunInfo) -> None:
         ("judge", first.judge, info.judge),
         ("model", first.model, info.model),
         ("skipped metrics", sorted(first.skipped), sorted(info.skipped)),
+        ("pairwise base", _compared_with(first), _compared_with(info)),
     ):
         if mine != theirs:
             raise ShardError(
                 f"{label}: another {what} than the first shard's (mixed inputs cannot be merged)"
             )
+
+
+def _compared_with(info: RunInfo) -> str | None:
+    return info.pairwise_base.sha if info.pairwise_base else None
 
 
 def _scorers(info: RunInfo) -> list[tuple[str, str]]:

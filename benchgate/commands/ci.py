@@ -31,6 +31,8 @@ from benchgate.status import worst
 CI_DIR = ".benchgate/ci"
 OFFLINE_ONLY_ENV = "BENCHGATE_OFFLINE_ONLY"
 """`benchgate run --offline-only` as the environment of a `dvc repro` stage sees it."""
+BASE_ENV = "BENCHGATE_BASE"
+"""`benchgate run --base`: the commit pairwise metrics compare with, the gate's own base."""
 REUSE_FROM_ENV = "BENCHGATE_REUSE_FROM"
 """`benchgate run --reuse-from`, likewise."""
 
@@ -191,17 +193,19 @@ def _reproduce(
 ) -> None:
     """`dvc repro` of the scenario's stage when dvc.yaml defines it; otherwise run it here.
 
-    A live run reuses the judgements of the same base commit the gate compares with.
+    A live run reuses the judgements of the same base commit the gate compares with, and its
+    pairwise metrics compare with that commit's outputs.
     """
     stage = dvc.stage_name(name, mode)
     if stage in stages:
         env = {OFFLINE_ONLY_ENV: "1"} if offline_only else {}
         if base is not None:
             env[REUSE_FROM_ENV] = base
+            env[BASE_ENV] = base
         dvc.repro(project.root, stage, env=env or None)
         return
     live = LiveOptions(reuse_from=base)
-    run_scenario(project.params_path, name, mode, offline_only=offline_only, live=live)
+    run_scenario(project.params_path, name, mode, offline_only=offline_only, live=live, base=base)
 
 
 def _write_combined(project: Project, outcome: CIOutcome) -> None:

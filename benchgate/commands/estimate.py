@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchgate.commands.live_calls import LiveOptions, LiveSetup, cap, prepare_live
+from benchgate.commands.pairwise_base import pairwise_base, pairwise_work
 from benchgate.commands.run import load_scorers, select_samples
 from benchgate.dataset import Sample
 from benchgate.params_file import load_project
@@ -67,6 +68,7 @@ def estimate_run(
     limit: int | None = None,
     shard: Shard | None = None,
     live: LiveOptions | None = None,
+    base: str | None = None,
 ) -> Estimate:
     """Build every call of a live run and count what would be sent; nothing goes over the network."""
     from benchgate.scorers.plan import plan_run
@@ -77,11 +79,19 @@ def estimate_run(
     scorers = load_scorers(project, name, spec, "live")
     samples = select_samples(project, spec, scorers, "live", limit=limit, shard=shard)
     plan = plan_run(spec, scorers, "live", no_llm=None)
+    plan, compared = pairwise_base(project, name, spec, plan, base)
     estimate = Estimate(name, len(samples), cap_usd=cap(project, options))
     if not plan.calls_llm:
         return estimate
     setup = prepare_live(
-        project, name, spec, samples, metrics=plan.by_llm_judge, scorers=scorers.infos(), options=options
+        project,
+        name,
+        spec,
+        samples,
+        metrics=plan.by_llm_judge,
+        scorers=scorers.infos(),
+        options=options,
+        pairwise=pairwise_work(spec, plan, compared),
     )
     cache = _open_cache(project.root, options)
     try:
@@ -159,6 +169,40 @@ def _count(estimate: Estimate, setup: LiveSetup, samples: list[Sample], cache: A
             for repeat in range(judge.samples):
                 payload = judge_payload(judge, question, mode, repeat)
                 add(judge.model, payload, at.identity, {"repeat": repeat}, average)
+    if setup.pairwise is not None and at is not None:
+        _count_pairs(setup, samples, cache, add, average)
+
+
+def _count_pairs(setup: LiveSetup, samples: list[Sample], cache: Any, add: Any, average: int) -> None:
+    """Both orders of every changed pair, `samples` times each; identical outputs cost nothing.
+
+    With a generator the head outputs are not known yet: every pair counts as changed, sized
+    by its base output.
+    """
+    from benchgate.llm.judge import MODES
+    from benchgate.llm.pairwise import Pair, PairJudge, identical_or_pairs, pair_extra, pair_payload
+    from benchgate.llm.prompt import render_input
+
+    plan, work = setup.plan, setup.pairwise
+    assert work is not None and plan.judge_endpoint is not None
+    at, judge = plan.judge_endpoint, plan.judge
+    mode = MODES[0]
+    if cache is not None:
+        mode = cache.format_mode(f"{at.identity}|{judge.model}|pairwise") or mode
+    pairs = []
+    for sample in samples:
+        base = work.base.get(sample.id)
+        head = base if plan.generator is not None else sample.output
+        if base is not None and head and head.strip():
+            pairs.append(Pair(sample.id, render_input(sample.input), head, base))
+    changed = pairs if plan.generator is not None else identical_or_pairs(pairs)[1]
+    for prompt, k in work.metrics.values():
+        asked = PairJudge(judge, at, prompt, k)
+        for pair in changed:
+            for head_first in (True, False):
+                for repeat in range(k):
+                    payload = pair_payload(asked, pair, mode, head_first=head_first, repeat=repeat)
+                    add(judge.model, payload, at.identity, pair_extra(repeat), average)
 
 
 def _upper(max_tokens: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from benchgate.llm.budget import Budget
     from benchgate.llm.endpoint import Endpoint
     from benchgate.llm.live import LivePlan
+    from benchgate.llm.pairs import PairwiseWork
 
 BUDGET_REASON = "not judged: the run stopped at its cost cap"
 
@@ -46,6 +47,8 @@ class LiveSetup:
     """The base commit's live scores judgements are reused from (empty: none)."""
     base_calls: Reliability | None = None
     """The base run's call statistics (its average completion feeds the estimate)."""
+    pairwise: PairwiseWork | None = None
+    """The pairwise metrics' prompts and base outputs (None: the run has none to judge)."""
 
 
 def endpoint(own: str | None, project: Project, model: str | None = None) -> Endpoint | None:
@@ -72,21 +75,23 @@ def prepare_live(
     metrics: list[str],
     scorers: dict[str, ScorerInfo],
     options: LiveOptions,
+    pairwise: PairwiseWork | None = None,
 ) -> LiveSetup:
     """Check the endpoints and inputs, and find the base judgements that can be reused."""
     from benchgate.llm.live import LivePlan
     from benchgate.llm.reuse import reusable, settings_digest
 
-    if spec.judge is None and metrics:
+    judged = [*metrics, *(pairwise.metrics if pairwise else ())]
+    if spec.judge is None and judged:
         raise UsageError(
-            f"{project.params_path}: metrics {', '.join(metrics)} are judged but the scenario has no "
+            f"{project.params_path}: metrics {', '.join(judged)} are judged but the scenario has no "
             "`judge:`; live mode needs one"
         )
     judge_at = endpoint(
         spec.judge.url if spec.judge else None, project, spec.judge.model if spec.judge else None
     )
     generator_at = endpoint(spec.generator.url, project, spec.generator.model) if spec.generator else None
-    if (metrics and judge_at is None) or (spec.generator is not None and generator_at is None):
+    if (judged and judge_at is None) or (spec.generator is not None and generator_at is None):
         raise UsageError(
             "live mode needs an LLM endpoint: set LLM_URL or llm.url in params.yaml "
             "(or pass --offline-only to score only the metrics that need no LLM)"
@@ -113,7 +118,7 @@ def prepare_live(
         settings=settings,
         reuse=reusable(base, metrics) if options.reuse else {},
     )
-    return LiveSetup(plan, base, base_calls)
+    return LiveSetup(plan, base, base_calls, pairwise)
 
 
 def _base_run(
@@ -156,11 +161,12 @@ def live_scores(
     """Send the run's calls; samples the cost cap left unjudged are unscored, and the run says so."""
     import asyncio
 
-    from benchgate.llm.budget import priced_total
+    from benchgate.llm.budget import BudgetExceeded, priced_total
     from benchgate.llm.cache import ResponseCache
     from benchgate.llm.client import ChatClient
     from benchgate.llm.limiter import AdaptiveLimiter
     from benchgate.llm.live import LiveResult, default_cache_path, run_live
+    from benchgate.llm.pairs import planned_calls, score_pairs
     from benchgate.llm.progress import progress_for
     from benchgate.llm.reuse import counts
     from benchgate.retry import RetryPolicy
@@ -180,21 +186,36 @@ def live_scores(
         if route is not None:
             client.check(route)  # a proxy this install cannot use fails before any work
 
-    async def go() -> LiveResult:
+    work = setup.pairwise
+    pair_calls = planned_calls(work, samples, spec) if work is not None else 0
+
+    async def go() -> tuple[LiveResult, list[SampleScore]]:
         try:
             retries = lambda: sum(client.stats.retries.values())  # noqa: E731
-            with progress_for(plan.calls(len(samples)), retries, f"{spec.prompt_version} live") as progress:
-                return await run_live(plan, samples, client, progress, workers=settings.max_concurrency)
+            total = plan.calls(len(samples)) + pair_calls
+            with progress_for(total, retries, f"{spec.prompt_version} live") as progress:
+                workers = settings.max_concurrency
+                found = await run_live(plan, samples, client, progress, workers=workers)
+                scores = [found.scores.get(s.id) or _unjudged(s, plan.judged) for s in samples]
+                if work is None or found.stopped or plan.judge_endpoint is None or spec.judge is None:
+                    return found, _unjudged_pairs(scores, work)
+                judge = (spec.judge, plan.judge_endpoint)
+                try:
+                    scores, more = await score_pairs(
+                        work, judge, samples, scores, client, progress=progress, workers=workers
+                    )
+                except BudgetExceeded:
+                    return replace(found, stopped=True), _unjudged_pairs(scores, work)
+                return replace(found, reasks=found.reasks + more), scores
         finally:
             await client.aclose()
 
     try:
-        result = asyncio.run(go())
+        result, scores = asyncio.run(go())
     finally:
         if cache is not None:
             cache.close()
     stats = client.stats
-    scores = [result.scores.get(s.id) or _unjudged(s, plan.judged) for s in samples]
     truncated = None
     if result.stopped and budget is not None:
         reused = sum(result.reused.values()) * plan.judge.samples
@@ -202,7 +223,7 @@ def live_scores(
             cap_usd=budget.cap_usd,
             spent_usd=round(budget.spent_usd, 6),
             calls_done=stats.cache_hits + stats.cache_misses,
-            calls_planned=plan.calls(len(samples)) - reused,
+            calls_planned=plan.calls(len(samples)) + pair_calls - reused,
         )
     return scores, Reliability(
         requests=stats.requests,
@@ -222,6 +243,14 @@ def _unjudged(sample: Sample, metrics: list[str]) -> SampleScore:
     return SampleScore.trusted(
         sample.id, scores={}, unscored=dict.fromkeys(metrics, BUDGET_REASON), latency_s=sample.latency_s
     )
+
+
+def _unjudged_pairs(scores: list[SampleScore], work: PairwiseWork | None) -> list[SampleScore]:
+    """The scores with each pairwise metric unscored: the cost cap stopped the run before them."""
+    if work is None:
+        return scores
+    missing = dict.fromkeys(work.metrics, BUDGET_REASON)
+    return [score.model_copy(update={"unscored": score.unscored | missing}) for score in scores]
 
 
 def models(spec: Scenario, plan_metrics: list[str]) -> list[str]:
@@ -245,7 +274,8 @@ def _budget(project: Project, spec: Scenario, options: LiveOptions) -> Budget | 
     if limit is None:
         return None
     prices = project.params.llm.prices
-    unpriced = [m for m in models(spec, spec.judge_metrics) if m not in prices]
+    judged = [*spec.judge_metrics, *spec.pairwise_metrics]
+    unpriced = [m for m in models(spec, judged) if m not in prices]
     if unpriced:
         raise UsageError(
             f"{project.params_path}: a cost cap needs a price for every model called; "

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchgate.commands.live_calls import LiveOptions, endpoint, live_scores, prepare_live
+from benchgate.commands.pairwise_base import pairwise_base, pairwise_work
 from benchgate.config import Scenario
 from benchgate.dataset import Sample, load_dataset
 from benchgate.errors import InfraError, InputError, UsageError
@@ -64,6 +65,7 @@ def run_scenario(
     allow_missing: bool = False,
     offline_only: bool = False,
     shard: Shard | None = None,
+    base: str | None = None,
 ) -> RunOutcome:
     """Score every sample (or the first `limit`) and write the run's three files.
 
@@ -71,6 +73,7 @@ def run_scenario(
     `allow_missing` leaves what is missing unscored instead (counted, never 0).
     `offline_only` makes no LLM calls: metrics whose scorer needs one are skipped and say so.
     With `shard`, only the samples of that shard are scored, into `<results>/shards/<i>-of-<N>/`.
+    Pairwise metrics compare with the outputs of `base` (default: the commit the gate compares with).
     """
     project = load_project(params)
     name, spec = project.scenario(scenario)
@@ -79,6 +82,7 @@ def run_scenario(
         project, spec, scorers, mode, limit=limit, shard=shard, allow_missing=allow_missing
     )
     plan = plan_run(spec, scorers, mode, no_llm=_no_llm(project, spec, mode, offline_only))
+    plan, compared = pairwise_base(project, name, spec, plan, base)
     reliability = Reliability()
     judged: list[SampleScore] | None = None
     judge = "none"
@@ -88,10 +92,17 @@ def run_scenario(
     elif plan.calls_llm:
         options = live or LiveOptions()
         setup = prepare_live(
-            project, name, spec, samples, metrics=plan.by_llm_judge, scorers=scorers.infos(), options=options
+            project,
+            name,
+            spec,
+            samples,
+            metrics=plan.by_llm_judge,
+            scorers=scorers.infos(),
+            options=options,
+            pairwise=pairwise_work(spec, plan, compared),
         )
         judged, reliability = live_scores(project, spec, samples, options, setup)
-        judge = spec.judge.model if spec.judge and plan.by_llm_judge else "none"
+        judge = spec.judge.model if spec.judge and (plan.by_llm_judge or plan.pairwise) else "none"
     scores = _with_offline_scores(spec, plan, samples, judged)
     summaries = summarise(scores, spec, name, plan.skipped)
     info = RunInfo(
@@ -108,6 +119,7 @@ def run_scenario(
         reliability=reliability,
         scorers=scorers.infos(),
         skipped=plan.skipped,
+        pairwise_base=compared.base if compared else None,
         shard=shard,
     )
     directory = out or project.root / project.results_dir(name, mode)
@@ -174,7 +186,7 @@ def _has_endpoint(project: Project, spec: Scenario) -> bool:
 def needs_offline_only(project: Project, name: str) -> bool:
     """Whether a live run of the scenario lacks an endpoint it would need (fork PRs have no secrets)."""
     spec = project.params.scenarios[name]
-    wants = spec.generator is not None or bool(spec.judge_metrics)
+    wants = spec.generator is not None or bool(spec.judge_metrics) or bool(spec.pairwise_metrics)
     return wants and not _has_endpoint(project, spec)
 
 

@@ -148,15 +148,26 @@ def judge_payload(
     spec: JudgeSpec, question: Question, mode: str, repeat: int, turns: Sequence[tuple[str, str]] = ()
 ) -> dict[str, Any]:
     """One judgement's request body in a negotiation mode (what the cache keys and the estimate counts)."""
+    messages = question.messages(style_of(mode), turns)
+    fmt = response_format(mode, verdict_schema(question.criterion.scale))
+    return chat_payload(spec, messages, repeat, fmt)
+
+
+def chat_payload(
+    spec: JudgeSpec,
+    messages: list[dict[str, str]],
+    repeat: int,
+    fmt: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A judge's request body: its sampling settings, a seed per repeat, the negotiated `response_format`."""
     payload: dict[str, Any] = {
         "model": spec.model,
-        "messages": question.messages(style_of(mode), turns),
+        "messages": messages,
         "temperature": spec.temperature,
         "max_tokens": spec.max_tokens,
     }
     if spec.seed is not None:
         payload["seed"] = spec.seed + repeat
-    fmt = response_format(mode, verdict_schema(question.criterion.scale))
     if fmt is not None:
         payload["response_format"] = fmt
     return payload

@@ -117,8 +117,8 @@ def changes(r: GateResult) -> str:
             f"- {VERDICT[m.verdict]} **{name}**: {fmt.signed(name, m.delta)} ({interval}, "
             f"p {fmt.p_value(m.p_value)}; max drop {fmt.bound(m.threshold.max_drop)})"
         )
-    if not r.base.found:
-        lines.append("- None: there is no baseline to compare with.")
+    if not r.base.found:  # a pairwise metric's verdict needs no base results, only its outputs
+        lines += [] if significant else ["- None: there is no baseline to compare with."]
         return "\n".join(lines)
     if not significant:
         lines.append("- None beyond each metric's max drop.")

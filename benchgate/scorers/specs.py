@@ -269,6 +269,25 @@ class PythonScorer(_Spec):
         return function
 
 
+class PairwiseScorer(_Spec):
+    """The LLM judge compares each changed output with the base commit's output on the same input,
+    in both orders (head shown first, then base); the metric is the head's win rate (ties count ½).
+
+    Live only: a dry-run makes no calls, so the metric is skipped there. Outputs byte-identical
+    to the base's are ties with no call. The base output is read from the base commit's results
+    (its generated outputs, or its dataset's stored ones), never regenerated.
+    """
+
+    type: Literal["pairwise"]
+    """Scorer type."""
+    rubric: str = Field(min_length=1, max_length=4000)
+    """The question the judge answers about the two outputs, e.g. `Which answer helps the customer
+    more?`."""
+    samples: int | None = Field(default=None, ge=1, le=20)
+    """How many times each order of each changed pair is asked; the votes of an order are
+    combined by majority. Default: `judge.samples`."""
+
+
 def _not_built_in(schema: JsonDict) -> None:
     """A JSON Schema hint: an installed scorer's type is none of the built-in ones."""
     names: list[JsonValue] = [*sorted(BUILT_IN)]
@@ -311,6 +330,7 @@ BUILT_IN: dict[str, type[BaseModel]] = {
     "chrf": ChrfScorer,
     "rouge_l": RougeLScorer,
     "python": PythonScorer,
+    "pairwise": PairwiseScorer,
 }
 """Scorer types benchgate ships, by `type:` name."""
 
@@ -347,6 +367,7 @@ ScorerSpec = Annotated[
     | Annotated[ChrfScorer, Tag("chrf")]
     | Annotated[RougeLScorer, Tag("rouge_l")]
     | Annotated[PythonScorer, Tag("python")]
+    | Annotated[PairwiseScorer, Tag("pairwise")]
     | Annotated[PluginScorer, Tag("plugin")],
     Discriminator(
         _tag,

@@ -27,6 +27,7 @@ import hmac
 import io
 import json
 import math
+import re
 import signal
 import socket
 import socketserver
@@ -231,6 +232,42 @@ def make_default_responder(seed: int) -> Responder:
                 return f"{reason}\nSCORE: {score}"  # asked for plain text with an anchored last line
             return json.dumps({"score": score, "reason": reason}, ensure_ascii=False)
         return "Дайджест: " + " ".join(text.split())[:200]
+
+    return respond
+
+
+_ANSWER = re.compile(r"Answer (A|B):\n<<<DATA (\w+)>>>\n(.*?)\n<<<END DATA \2>>>", re.DOTALL)
+
+
+def pairwise_answers(request: JsonDict) -> tuple[str, str] | None:
+    """The two fenced answers (A, B) of a pairwise judge call, or None for any other call."""
+    found = {m.group(1): m.group(3) for m in _ANSWER.finditer(last_user_text(request))}
+    return (found["A"], found["B"]) if set(found) == {"A", "B"} else None
+
+
+def make_pairwise_responder(
+    marker: str, position_bias: float = 0.0, seed: int = 0, other: Responder | None = None
+) -> Responder:
+    """A pairwise judge that prefers the answer containing `marker` (a tie when both or neither do)
+    and, on a share `position_bias` of calls (fixed per request body and seed), names A whatever the
+    answers say. Calls that are not pairwise go to `other` (default: `make_default_responder`)."""
+    if not 0.0 <= position_bias <= 1.0:
+        raise ValueError(f"position_bias must be within 0..1, got {position_bias}")
+    fallback = other or make_default_responder(seed)
+
+    def respond(request: JsonDict) -> str:
+        answers = pairwise_answers(request)
+        if answers is None:
+            return fallback(request)
+        first, second = (marker in answer for answer in answers)
+        winner = "tie" if first == second else "A" if first else "B"
+        asked = canonical_json([request.get("messages"), request.get("seed")])
+        digest = hashlib.sha256(b"%d:" % seed + asked).digest()
+        if _unit(digest, 0) < position_bias:
+            winner = "A"
+        if "response_format" not in request and "WINNER: A|B|TIE" in last_user_text(request):
+            return f"The fake judge prefers {winner}.\nWINNER: {winner.upper()}"
+        return json.dumps({"winner": winner, "reason": "fake pairwise judge"})
 
     return respond
 
