@@ -14,10 +14,13 @@ from benchgate.params_file import Project
 from benchgate.results import Reliability, SampleScore, ScorerInfo, Truncation
 
 if TYPE_CHECKING:
+    from benchgate.base_outputs import BaseOutputs
     from benchgate.llm.budget import Budget
     from benchgate.llm.endpoint import Endpoint
     from benchgate.llm.live import LivePlan
     from benchgate.llm.pairs import PairwiseWork
+    from benchgate.scorers.plan import RunPlan
+    from benchgate.scorers.registry import Scorers
 
 BUDGET_REASON = "not judged: the run stopped at its cost cap"
 
@@ -119,6 +122,32 @@ def prepare_live(
         reuse=reusable(base, metrics) if options.reuse else {},
     )
     return LiveSetup(plan, base, base_calls, pairwise)
+
+
+def prepare_planned(
+    project: Project,
+    name: str,
+    spec: Scenario,
+    samples: list[Sample],
+    *,
+    plan: RunPlan,
+    scorers: Scorers,
+    options: LiveOptions,
+    compared: BaseOutputs | None,
+) -> LiveSetup:
+    """`prepare_live` for what a run plan judges: its LLM-judged and its pairwise metrics."""
+    from benchgate.commands.pairwise_base import pairwise_work
+
+    return prepare_live(
+        project,
+        name,
+        spec,
+        samples,
+        metrics=plan.by_llm_judge,
+        scorers=scorers.infos(),
+        options=options,
+        pairwise=pairwise_work(spec, plan, compared),
+    )
 
 
 def _base_run(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchgate.commands.live_calls import LiveOptions, endpoint, live_scores, prepare_live
-from benchgate.commands.pairwise_base import pairwise_base, pairwise_work
+from benchgate.commands.live_calls import LiveOptions, endpoint, live_scores, prepare_planned
+from benchgate.commands.pairwise_base import pairwise_base
 from benchgate.config import Scenario
 from benchgate.dataset import Sample, load_dataset
 from benchgate.errors import InfraError, InputError, UsageError
@@ -91,15 +91,8 @@ def run_scenario(
         judge = GROUND_TRUTH_JUDGE
     elif plan.calls_llm:
         options = live or LiveOptions()
-        setup = prepare_live(
-            project,
-            name,
-            spec,
-            samples,
-            metrics=plan.by_llm_judge,
-            scorers=scorers.infos(),
-            options=options,
-            pairwise=pairwise_work(spec, plan, compared),
+        setup = prepare_planned(
+            project, name, spec, samples, plan=plan, scorers=scorers, options=options, compared=compared
         )
         judged, reliability = live_scores(project, spec, samples, options, setup)
         judge = spec.judge.model if spec.judge and (plan.by_llm_judge or plan.pairwise) else "none"

@@ -16,6 +16,7 @@ from benchgate.llm.client import ChatClient
 from benchgate.llm.criterion import criterion_for
 from benchgate.llm.endpoint import Endpoint
 from benchgate.llm.judge import FormatNegotiator, Judgement, Question, judge_once, judge_question
+from benchgate.llm.pool import drain
 from benchgate.llm.progress import Progress
 from benchgate.llm.prompt import render_input, render_prompt
 from benchgate.llm.reuse import Reused, fingerprint
@@ -95,26 +96,15 @@ async def run_live(
     When the cap refuses a call, each worker finishes what it has in flight and stops.
     """
     run = _Run(plan, client, progress, FormatNegotiator(client.cache))
-    queue: asyncio.Queue[Sample] = asyncio.Queue()
-    for sample in samples:
-        queue.put_nowait(sample)
 
-    async def worker() -> None:
-        while not queue.empty() and not run.stopped:
-            sample = queue.get_nowait()
-            try:
-                run.results[sample.id] = await _score_sample(run, sample)
-            except BudgetExceeded:
-                run.stopped = True
+    async def score(sample: Sample) -> bool:
+        try:
+            run.results[sample.id] = await _score_sample(run, sample)
+        except BudgetExceeded:
+            run.stopped = True
+        return not run.stopped
 
-    tasks = [asyncio.create_task(worker()) for _ in range(max(1, min(workers, len(samples))))]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    await drain(samples, score, workers=workers)
     return LiveResult(run.results, run.reasks, run.reused, run.stopped)
 
 

@@ -7,7 +7,6 @@ the base's as A; every call is its own cache entry, so a re-run or a resumed run
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
@@ -20,6 +19,7 @@ from benchgate.llm.client import ChatClient, Reply
 from benchgate.llm.criterion import DEFAULT_INSTRUCTIONS, FENCE_RULE, STYLES, fenced
 from benchgate.llm.endpoint import Endpoint
 from benchgate.llm.judge import FormatNegotiator, chat_payload, style_of
+from benchgate.llm.pool import drain
 from benchgate.llm.progress import Progress
 from benchgate.llm.replies import _Echo, _json_objects
 from benchgate.results import PairVotes, Vote
@@ -250,27 +250,17 @@ async def judge_pairs(
     jobs = [(p, first, r) for p in pairs for first in (True, False) for r in range(judge.samples)]
     found: dict[tuple[str, bool, int], Vote | None] = {}
     reasks = 0
-    queue: asyncio.Queue[tuple[Pair, bool, int]] = asyncio.Queue()
-    for job in jobs:
-        queue.put_nowait(job)
 
-    async def worker() -> None:
+    async def ask(job: tuple[Pair, bool, int]) -> bool:
         nonlocal reasks
-        while not queue.empty():
-            pair, first, repeat = queue.get_nowait()
-            got, again = await ask_once(client, negotiator, judge, pair, head_first=first, repeat=repeat)
-            found[pair.id, first, repeat] = got
-            reasks += again
-            progress.advance()
+        pair, first, repeat = job
+        got, again = await ask_once(client, negotiator, judge, pair, head_first=first, repeat=repeat)
+        found[pair.id, first, repeat] = got
+        reasks += again
+        progress.advance()
+        return True
 
-    tasks = [asyncio.create_task(worker()) for _ in range(max(1, min(workers, len(jobs))))]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    await drain(jobs, ask, workers=workers)
     votes = {}
     for pair in pairs:
         orders = [
