@@ -111,6 +111,35 @@ def cli() -> None:
     help="Score only shard i of N (samples split by a hash of their id), into "
     "<results>/shards/<i>-of-<N>/; `benchgate merge` puts the shards back together.",
 )
+@click.option(
+    "--estimate",
+    is_flag=True,
+    help="Live mode: print the calls, prompt/completion tokens and cost per model the run would send "
+    "(cached and reused calls apart), and send nothing.",
+)
+@click.option(
+    "--max-cost",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="USD",
+    envvar="BENCHGATE_MAX_COST",
+    help="Live mode: stop sending before the calls could cost more than this (default llm.max_cost_usd); "
+    "the run then exits 3 with its partial results marked budget-truncated, and a rerun resumes.",
+)
+@click.option(
+    "--reuse-from",
+    metavar="REV",
+    envvar="BENCHGATE_REUSE_FROM",
+    help="Live mode: copy this commit's committed judgements whose inputs are byte-identical instead of "
+    "asking again [default: the base `benchgate gate` would choose].",
+)
+@click.option("--no-reuse", is_flag=True, help="Live mode: ask every judgement, reuse none from the base.")
+@click.option(
+    "--base",
+    metavar="REV",
+    envvar="BENCHGATE_BASE",
+    help="Live mode: the commit whose outputs pairwise metrics compare with [default: the base "
+    "`benchgate gate` picks].",
+)
 def run(
     params: Path,
     scenario: str | None,
@@ -122,6 +151,11 @@ def run(
     allow_missing: bool,
     offline_only: bool,
     shard: Shard | None,
+    estimate: bool,
+    max_cost: float | None,
+    reuse_from: str | None,
+    no_reuse: bool,
+    base: str | None,
 ) -> int:
     """Score a scenario and write scores.jsonl, metrics.json and run.json.
 
@@ -130,10 +164,26 @@ def run(
     scorer (both modes, no network). Live mode reads the endpoint from LLM_URL (or llm.url
     in params.yaml) and an optional key from LLM_API_KEY; every response is cached, so a
     second identical run makes no requests and a killed run resumes where it stopped.
+    Judgements whose inputs are byte-identical to the base commit's committed ones are
+    copied, not asked (--reuse-from, --no-reuse). --estimate prints what the run would cost;
+    --max-cost (or llm.max_cost_usd) is a hard cap.
     """
     from benchgate.commands.run import LiveOptions, run_scenario
 
-    live = LiveOptions(cache=cache_path, use_cache=not no_cache)
+    live = LiveOptions(
+        cache=cache_path,
+        use_cache=not no_cache,
+        max_cost_usd=max_cost,
+        reuse=not no_reuse,
+        reuse_from=reuse_from,
+    )
+    if estimate:
+        from benchgate.commands.estimate import estimate_run
+
+        if mode != "live":
+            raise click.UsageError("--estimate is for live runs (--mode live); a dry-run makes no calls")
+        console.print_estimate(estimate_run(params, scenario, limit=limit, shard=shard, live=live, base=base))
+        return EXIT_OK
     outcome = run_scenario(
         params,
         scenario,
@@ -144,6 +194,7 @@ def run(
         allow_missing=allow_missing,
         offline_only=offline_only,
         shard=shard,
+        base=base,
     )
     console.print_run(outcome)
     return EXIT_OK
@@ -446,6 +497,44 @@ def schema(subject: Literal["params", "dataset"], form: Literal["json", "markdow
     from benchgate.commands.schema import print_schema
 
     print_schema(subject, form)
+    return EXIT_OK
+
+
+INIT_TEMPLATES = ("qa", "summarise", "classify", "digest-ru")
+"""`benchgate init --template` choices (benchgate/commands/init.py: TEMPLATES)."""
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option(
+    "--template",
+    "-t",
+    type=click.Choice(INIT_TEMPLATES),
+    default="qa",
+    show_default=True,
+    help="qa: English support answers (an LLM judge with a rubric, plus deterministic checks); "
+    "summarise: article summaries (judge, ROUGE-L, length); classify: ticket labels (exact match, "
+    "regex; no judge); digest-ru: the bundled Russian channel-digest example.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that exist already.")
+def init(directory: Path, template: str, force: bool) -> int:
+    """Start a new benchmark project in DIRECTORY (default: here).
+
+    Writes params.yaml (a comment on every key), a 3-sample dataset with stored outputs, the
+    prompt, dvc.yaml, .gitignore, .github/workflows/benchgate.yml and a README. Existing files
+    are never overwritten without --force. Then:
+
+    \b
+        git init && git add -A && git commit -m init
+        dvc repro && benchgate gate
+    """
+    from benchgate.commands.init import init_project
+
+    written = init_project(directory, template, force=force)
+    for name in written.files:
+        click.echo(f"wrote {directory / name}")
+    where = "" if directory == Path(".") else f"cd {directory} && "
+    click.echo(f"next: {where}git init && git add -A && git commit -m init && dvc repro && benchgate gate")
     return EXIT_OK
 
 

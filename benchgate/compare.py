@@ -11,8 +11,9 @@ from numpy.typing import NDArray
 from benchgate.config import MetricSpec
 from benchgate.metrics import ScoreTable
 from benchgate.outcome import SampleChange, ScorerChange, Verdict
+from benchgate.pairwise import EVEN, win_rate_change
 from benchgate.results import RunInfo, ScorerInfo
-from benchgate.stats import Change, aggregate, decide, paired_change, samples_to_settle
+from benchgate.stats import Change, Floats, aggregate, decide, paired_change, samples_to_settle
 
 LEGACY_JUDGE = "judge (recorded before scorers were)"
 
@@ -105,6 +106,21 @@ def compare_metric(
     settle = samples_to_settle(change, n_paired, max_drop, alpha) if found == "inconclusive" else None
     bounded = math.isfinite(change.low) and math.isfinite(change.high)
     return MetricChange(base_value, change if bounded else None, n_paired, found, settle)
+
+
+def compare_win_rate(
+    values: Floats, *, alpha: float, max_drop: float, key: str, decided: bool = True
+) -> MetricChange:
+    """The win rate against ½ as a base comparison: the gate's verdict rule on value - ½;
+    `decided` False (see `pairwise.undecided`) makes it inconclusive whatever the interval."""
+    n = len(values)
+    if n == 0:
+        return MetricChange(EVEN, None, 0, "no-baseline")
+    change = win_rate_change(values, alpha, key)
+    found = verdict(change, max_drop, lower_is_better=False) if decided else "inconclusive"
+    settle = samples_to_settle(change, n, max_drop, alpha) if found == "inconclusive" else None
+    bounded = math.isfinite(change.low) and math.isfinite(change.high)
+    return MetricChange(EVEN, change if bounded else None, n, found, settle)
 
 
 def verdict(change: Change, max_drop: float, lower_is_better: bool) -> Verdict:

@@ -15,6 +15,7 @@ from typing import Annotated, Literal, cast
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
+from benchgate.llm.replies import DEFAULT_SCALE, SCALES, Scale
 from benchgate.scorers.specs import JudgeScorer, ScorerSpec
 
 LATENCY_METRIC = "latency_s"
@@ -91,7 +92,8 @@ class MetricSpec(_Strict):
     """This metric's own `regression.max_drop`, in its unit (score points, or seconds for
     `latency_s`); default: the scenario's."""
     description: str | None = None
-    """What the metric measures; the LLM judge's rubric is built from it."""
+    """What the metric measures, as the question the LLM judge is asked (`<metric>: <description>`);
+    the meaning of each score comes from the judge scorer's `rubric`."""
     scorer: ScorerSpec | None = None
     """How each sample gets its value: `judge` (the default), a deterministic built-in such as
     `{type: json_schema, schema: schemas/answer.json}`, `{type: python, function: "pkg.mod:name"}`,
@@ -146,6 +148,21 @@ class ModelCall(_Strict):
     """Sampling seed sent to the endpoint (part of the cache key); null sends none."""
 
 
+JudgeScale = Literal["1-5", "1-10", "binary"]
+"""Scales the judge may score on (benchgate/llm/replies.py maps each onto 0..1)."""
+
+
+class JudgeLabels(_Strict):
+    """Headings of the fenced blocks the judge sees, in the task's own words."""
+
+    input: str = Field(default="Input", min_length=1, max_length=120)
+    """Heading of the sample's input (e.g. `Customer question`, `Source posts`)."""
+    output: str = Field(default="Output to evaluate", min_length=1, max_length=120)
+    """Heading of the output being graded (e.g. `Assistant answer`)."""
+    reference: str = Field(default="Reference (for comparison only)", min_length=1, max_length=120)
+    """Heading of the sample's `reference`, shown when it has one."""
+
+
 AgreementStatistic = Literal["spearman", "kendall", "kappa"]
 """Judge-vs-truth agreement statistics a `judge.min_agreement` bound may name."""
 
@@ -169,6 +186,21 @@ class JudgeSpec(ModelCall):
     `uncalibrated`. Empty: agreement is reported, never gated."""
     on_uncalibrated: OnOutcome = "warn"
     """Gate status contributed by an `uncalibrated` metric (`fail`, `warn`, or `ignore` it)."""
+    instructions: str | None = Field(default=None, min_length=1)
+    """The task framing the judge reads first, e.g. `You grade answers of a customer-support
+    assistant.` Default: an impartial evaluator, naming no domain. Each metric adds its question
+    (`description`), `rubric` and `examples` (under `scorer: {type: judge, ...}`)."""
+    scale: JudgeScale = "1-5"
+    """The scale the judge scores on, mapped onto 0..1: `1-5` ((s - 1) / 4), `1-10` ((s - 1) / 9)
+    or `binary` (0 or 1). Ground truth stays in 0..1 whatever the scale."""
+    labels: JudgeLabels = JudgeLabels()
+    """Headings of the blocks shown to the judge: `{input, output, reference}`."""
+    max_position_bias: float | None = Field(default=None, ge=0, le=1)
+    """Largest share (0..1) of a pairwise metric's judged pairs whose verdict may follow the
+    position instead of the answer (the judge picked the same slot in both orders). A pairwise
+    metric whose position bias's 95% interval reaches above it is `uncalibrated` (as with
+    `min_agreement`, the judge must show it is within the bound). Unset: position bias is
+    reported, never gated."""
 
 
 class GeneratorSpec(ModelCall):
@@ -204,8 +236,14 @@ class LLMSettings(_Strict):
     """Seconds a single call may take, counted from its first attempt, before it fails: no wait
     ends and no retry starts after it, and a server asking to wait longer ends the call at once."""
     prices: dict[str, Price] = Field(default_factory=dict)
-    """Model name -> price, for the cost estimate in run.json and the report; unlisted models are
-    not estimated."""
+    """Model name -> price, for the cost estimate in run.json and the report, `benchgate run
+    --estimate` and the cost cap; unlisted models are not estimated (no cost without a price)."""
+    max_cost_usd: float | None = Field(default=None, gt=0)
+    """A hard cap, in USD, on what one live run's calls may cost (`--max-cost` overrides it): a call
+    is sent only when even its longest answer (`max_tokens`) keeps the run under the cap. A run
+    that reaches it stops sending, keeps every finished call in the cache, writes its results
+    marked budget-truncated (never gated as a pass) and exits 3; the next run resumes from the
+    cache. Every model called needs a price in `prices`. Empty: no cap."""
 
 
 class Scenario(_Strict):
@@ -248,10 +286,30 @@ class Scenario(_Strict):
             for key, bound in (("pass", spec.pass_), ("warn", spec.warn)):
                 if bound is not None and not 0 <= bound <= 1:
                     yield ("metrics", name, key), f"scores lie in 0..1, so the bound {bound:g} cannot be met"
+            yield from self._example_problems(name)
         if self.results is not None:
             path = PurePosixPath(self.results.replace("\\", "/"))
             if path.is_absolute() or ".." in path.parts or self.results[1:3] == ":/":
                 yield ("results",), f"{self.results!r} must be a relative path inside the repository"
+
+    def _example_problems(self, metric: str) -> Iterator[Located]:
+        """Judge examples whose score is not a score of the judge's scale."""
+        scorer = self.metrics[metric].scorer
+        if not isinstance(scorer, JudgeScorer):
+            return
+        scale = self.judge_scale
+        for index, example in enumerate(scorer.examples):
+            if not scale.low <= example.score <= scale.high:
+                yield (
+                    ("metrics", metric, "scorer", "examples", index, "score"),
+                    f"score {example.score} is not on the judge's {scale.name} scale "
+                    f"({scale.low}..{scale.high})",
+                )
+
+    @property
+    def judge_scale(self) -> Scale:
+        """The scale the judge scores on (1-5 when the scenario has no judge)."""
+        return SCALES[self.judge.scale] if self.judge else DEFAULT_SCALE
 
     def max_drop(self, metric: str) -> float:
         """The change that matters for `metric`: its own override or the scenario's."""
@@ -271,6 +329,11 @@ class Scenario(_Strict):
     def judge_metrics(self) -> list[str]:
         """Metrics scored by the judge (the LLM in live mode, ground truth in dry-run), in params order."""
         return [name for name in self.quality_metrics if self.scorer(name).type == "judge"]
+
+    @property
+    def pairwise_metrics(self) -> list[str]:
+        """Metrics whose judge compares head with base outputs (`type: pairwise`), in params order."""
+        return [name for name in self.quality_metrics if self.scorer(name).type == "pairwise"]
 
 
 class GatePolicy(_Strict):
@@ -370,6 +433,8 @@ class Params(_Strict):
                 found.append((("live", index), f"no scenario {name!r}"))
             elif self.scenarios[name].judge is None and self.scenarios[name].judge_metrics:
                 found.append((("live", index), f"scenario {name!r} has judge metrics but no `judge:`"))
+            elif self.scenarios[name].judge is None and self.scenarios[name].pairwise_metrics:
+                found.append((("live", index), f"scenario {name!r} has pairwise metrics but no `judge:`"))
         found += [(("governance", *loc), message) for loc, message in self.governance.problems()]
         if self.llm.max_concurrency < self.llm.concurrency:
             found.append((("llm", "max_concurrency"), "must be >= llm.concurrency"))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from benchgate.commands.estimate import Estimate
     from benchgate.commands.gate import GateOutcome
     from benchgate.commands.run import RunOutcome
 
@@ -32,6 +33,8 @@ def print_run(outcome: RunOutcome) -> None:
             f"  calls: {calls.requests} requests, {calls.cache_hits} from cache, retries: {retries}, "
             f"judge re-asks: {calls.reasks}"
         )
+    if calls.reused:
+        click.echo(f"  reused from the base: {sum(calls.reused.values())} judgements (inputs byte-identical)")
 
 
 def print_gate(outcome: GateOutcome) -> None:
@@ -54,3 +57,25 @@ def print_gate(outcome: GateOutcome) -> None:
     if outcome.junit_path is not None:
         click.echo(f"junit: {outcome.junit_path}")
     click.echo(f"gate.json: {outcome.json_path}")
+
+
+def print_estimate(estimate: Estimate) -> None:
+    """Calls, tokens and cost per model, then the total and the cap."""
+    planned, cached, reused = estimate.planned, estimate.cached, estimate.reused
+    sent = planned - cached - reused
+    click.echo(
+        f"{estimate.scenario} (live, estimate): {estimate.samples} samples, {planned:,} calls: "
+        f"{sent:,} to send, {cached:,} from the cache, {reused:,} reused from the base"
+    )
+    for entry in estimate.models.values():
+        cost = f"${entry.cost_usd:.4f}" if entry.cost_usd is not None else "no price configured"
+        click.echo(
+            f"  {entry.model}: {entry.calls:,} calls, {entry.prompt_tokens:,} prompt tokens "
+            f"({entry.counted_by}), {entry.completion_tokens:,} completion tokens "
+            f"(from {entry.completion_from}), {cost}"
+        )
+    total = estimate.cost_usd
+    line = f"  total: ${total:.4f}" if total is not None else "  total: no price configured for every model"
+    if estimate.cap_usd is not None:
+        line += f" (cap ${estimate.cap_usd:g})"
+    click.echo(line)

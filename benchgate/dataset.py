@@ -85,6 +85,16 @@ def find_outputs(path: Path, ids: set[str]) -> dict[str, str]:
     return found
 
 
+def stored_outputs(raw: bytes) -> dict[str, str]:
+    """Every line's id -> output (lines without both, or repeated ids after the first, are passed over)."""
+    found: dict[str, str] = {}
+    for line in raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"):
+        record = _record(line) if line.strip() else None
+        if record is not None:
+            found.setdefault(record["id"], record["output"])
+    return found
+
+
 def _spellings(sample_id: str) -> list[bytes]:
     plain = json.dumps(sample_id, ensure_ascii=False)
     ascii_ = json.dumps(sample_id)

@@ -14,7 +14,16 @@ import numpy as np
 
 from benchgate import formatting as fmt
 from benchgate.companion import agreement, companion_run
-from benchgate.compare import Pairing, classify, compare_metric, pair, scorer_change, worst_samples
+from benchgate.compare import (
+    MetricChange,
+    Pairing,
+    classify,
+    compare_metric,
+    compare_win_rate,
+    pair,
+    scorer_change,
+    worst_samples,
+)
 from benchgate.config import (
     LATENCY_METRIC,
     AgreementStatistic,
@@ -25,7 +34,6 @@ from benchgate.config import (
     Scenario,
 )
 from benchgate.judge_noise import judge_noise
-from benchgate.llm.replies import SCALE
 from benchgate.metrics import ScoreTable, summarise_table
 from benchgate.observations import observe
 from benchgate.outcome import (
@@ -37,6 +45,7 @@ from benchgate.outcome import (
     HeadRef,
     JudgeNoise,
     Latency,
+    LostPair,
     Meta,
     MetricResult,
     NoBaseline,
@@ -51,13 +60,16 @@ from benchgate.outcome import (
     UnscoredItem,
     Verdict,
 )
+from benchgate.pairwise import lost, summarise_pairs, undecided
 from benchgate.results import MetricSummary, RunFiles, SampleScore
 from benchgate.status import threshold_status, worst
 
 ID_LIST_LIMIT = 50
-UNPAIRED: tuple[NoBaseline, ...] = ("not-at-base", "scorer-changed", "skipped-at-base")
+UNPAIRED: tuple[NoBaseline, ...] = ("not-at-base", "scorer-changed", "skipped-at-base", "other-base")
 """Causes of a metric's own no-baseline (the others are shared by every metric, said once)."""
 UNSCORED_LIST_LIMIT = 20
+LOST_LIMIT = 5
+"""Most-lost samples kept per pairwise metric."""
 REPLY_LIMIT = 500
 
 
@@ -103,7 +115,10 @@ def evaluate(gate: GateInput) -> GateResult:
     metrics = {metric: _measure(gate, tables, metric, summaries[metric]) for metric in names}
     most_regressed = []
     if tables.base is not None and tables.pairing is not None:
-        compared = [m for m in gate.scenario.quality_metrics if metrics[m].no_baseline is None]
+        pairwise = set(gate.scenario.pairwise_metrics)
+        compared = [
+            m for m in gate.scenario.quality_metrics if metrics[m].no_baseline is None and m not in pairwise
+        ]
         most_regressed = worst_samples(
             head,
             tables.base,
@@ -125,6 +140,7 @@ def evaluate(gate: GateInput) -> GateResult:
             max_unscored=gate.policy.max_unscored,
             min_agreement=judge.min_agreement if judge else {},
             on_uncalibrated=judge.on_uncalibrated if judge else "warn",
+            max_position_bias=judge.max_position_bias if judge else None,
             governance=gate.governance,
         ),
         policy_changes=gate.policy_changes,
@@ -137,6 +153,7 @@ def evaluate(gate: GateInput) -> GateResult:
         samples=_sample_sets(tables),
         base_only_metrics=sorted(present - set(names)),
         worst=most_regressed,
+        lost_pairs=_lost_pairs(gate, metrics),
         reliability=_reliability(gate, gate.policy),
         reproduce=gate.reproduce,
         companion=companion_run(gate.companion, gate.scenario, gate.scenario_name)
@@ -171,6 +188,13 @@ def decide(result: GateResult) -> GateResult:
             f"max_unscored is {fmt.bound(100 * rel.max_unscored)}%"
         )
         reasons.append(Reason(kind="unscored", status="fail", message=message))
+    cut = rel.calls.truncated
+    if cut is not None:  # partial evidence: whatever the numbers say, never a pass
+        message = (
+            f"the run stopped at its cost cap (${cut.cap_usd:g}) after {cut.calls_done:,} of "
+            f"{cut.calls_planned:,} calls (${cut.spent_usd:.4f} spent); rerun with a higher cap to finish it"
+        )
+        reasons.append(Reason(kind="budget-truncated", status="fail", message=message))
     evidence = worst(*(m.status for m in metrics.values()), *(r.status for r in reasons))
     waiting = _pending_approvals(result)
     status = worst(evidence, *(r.status for r in waiting))
@@ -257,6 +281,8 @@ def _calibration(name: str, m: MetricResult, result: GateResult) -> tuple[Calibr
     """A live judge metric against `judge.min_agreement`: every named interval's lower bound must
     reach its bound; no labelled samples, or an undefined interval, is no evidence of calibration."""
     policy = result.policy
+    if m.position_bias_ci is not None:
+        return _position_calibration(name, m, policy)
     if result.mode != "live" or not m.llm_judged or m.skipped is not None or not policy.min_agreement:
         return None, None
     found = result.agreement.get(name)
@@ -274,6 +300,28 @@ def _calibration(name: str, m: MetricResult, result: GateResult) -> tuple[Calibr
     message = f"{name}: the judge is uncalibrated: " + "; ".join(short)
     if found is not None:
         message += f" (against ground truth on {found.n:,} samples)"
+    return "uncalibrated", Reason(kind="uncalibrated", metric=name, status=status, message=message)
+
+
+def _position_calibration(
+    name: str, m: MetricResult, policy: Policy
+) -> tuple[Calibration | None, Reason | None]:
+    """A pairwise metric against `judge.max_position_bias`: the bias's interval must stay within it."""
+    bound = policy.max_position_bias
+    if bound is None or m.skipped is not None or m.position_bias_ci is None or m.position_bias is None:
+        return None, None
+    if m.position_bias_ci[1] <= bound:
+        return "calibrated", None
+    status = _rule(policy.on_uncalibrated)
+    if status == "pass":
+        return "uncalibrated", None
+    low, high = fmt.outward(*m.position_bias_ci)
+    flips, judged = m.inconsistent or 0, m.judged or 0
+    message = (
+        f"{name}: the pairwise judge's verdict followed the position on {flips:,} of {judged:,} "
+        f"judged pairs ({fmt.share(flips, judged)}, 95% CI {low} to {high}); "
+        f"max_position_bias {fmt.bound(bound)}"
+    )
     return "uncalibrated", Reason(kind="uncalibrated", metric=name, status=status, message=message)
 
 
@@ -296,6 +344,9 @@ def _unpaired(name: str, m: MetricResult) -> str:
         return f"{name} is not compared with the base: its scorer changed{change}"
     if m.no_baseline == "skipped-at-base":
         return f"{name} is not compared with the base: the base run skipped it"
+    if m.no_baseline == "other-base":
+        judged = (m.pairwise_base or "no commit")[:12]
+        return f"{name} was judged against {judged}, not the gate's base: rerun `benchgate run --base`"
     return f"{name} has no values at the base commit (a new or renamed metric): nothing to compare"
 
 
@@ -305,6 +356,8 @@ def _verdict(m: MetricResult) -> Verdict:
     if m.no_baseline is not None:
         return "no-baseline"
     if m.delta is None or m.delta_ci is None:
+        return "inconclusive"
+    if m.judged is not None and undecided(m.judged, m.wins or 0, m.losses or 0):
         return "inconclusive"
     low, high = m.delta_ci
     return classify(m.delta, low, high, m.threshold.max_drop, m.threshold.direction == "lower")
@@ -358,7 +411,7 @@ def _agreement(gate: GateInput) -> dict[str, Agreement]:
         judged, truth = gate.companion.scores, gate.head.scores
     else:
         return {}
-    points = SCALE[1] - SCALE[0] + 1
+    points = gate.scenario.judge_scale.points
     metrics = gate.scenario.judge_metrics
     return agreement(judged, truth, metrics, points=points, source=source, key=gate.scenario_name)
 
@@ -374,6 +427,8 @@ def _measure(gate: GateInput, tables: _Tables, metric: str, summary: MetricSumma
     comparison: dict[str, Any] = {"no_baseline": "no-results"}
     if summary.skipped is not None:
         comparison = {"skipped": summary.skipped[:300]}
+    elif metric in gate.scenario.pairwise_metrics:
+        comparison = _pairwise(gate, tables, metric)
     elif tables.base is not None and tables.pairing is not None:
         comparison = _compared(gate, tables, metric)
     latency = None
@@ -422,6 +477,50 @@ def _judge_noise(
     )
 
 
+def _pairwise(gate: GateInput, tables: _Tables, metric: str) -> dict[str, Any]:
+    """A pairwise metric: the head's win rate against ½, when judged against the gate's base."""
+    judged_against = gate.head.info.pairwise_base
+    sha = judged_against.sha if judged_against else None
+    found: dict[str, Any] = {"pairwise_base": sha}
+    if sha is None or (gate.base_ref.sha is not None and gate.base_ref.sha != sha):
+        return found | {"no_baseline": "other-base" if sha else "no-results"}
+    counts = summarise_pairs(
+        [s.pairwise[metric] for s in sorted(gate.head.scores, key=lambda s: s.id) if metric in s.pairwise],
+        f"{gate.scenario_name}/{metric}",
+    )
+    change = compare_win_rate(
+        tables.head.values(metric),
+        alpha=gate.scenario.regression.alpha,
+        max_drop=gate.scenario.max_drop(metric),
+        key=f"{gate.scenario_name}/{metric}",
+        decided=not undecided(counts.judged, counts.wins, counts.losses),
+    )
+    bias = counts.position_bias
+    found |= {
+        "wins": counts.wins,
+        "ties": counts.ties,
+        "losses": counts.losses,
+        "inconsistent": counts.inconsistent,
+        "identical": counts.identical,
+        "judged": counts.judged,
+        "position_first": counts.first,
+        "position_bias": _round(bias.value) if bias else None,
+        "position_bias_ci": (_round(bias.low), _round(bias.high)) if bias else None,
+    }
+    return found | _change_fields(change)
+
+
+def _lost_pairs(gate: GateInput, metrics: dict[str, MetricResult]) -> list[LostPair]:
+    found = []
+    for metric in gate.scenario.pairwise_metrics:
+        if metrics[metric].losses:
+            votes = {s.id: s.pairwise[metric] for s in gate.head.scores if metric in s.pairwise}
+            found += [
+                LostPair(id=i, metric=metric, base_votes=b, votes=n) for i, b, n in lost(votes, LOST_LIMIT)
+            ]
+    return found
+
+
 def _compared(gate: GateInput, tables: _Tables, metric: str) -> dict[str, Any]:
     assert tables.base is not None and tables.pairing is not None and gate.base is not None
     if metric in gate.base.info.skipped:
@@ -442,6 +541,10 @@ def _compared(gate: GateInput, tables: _Tables, metric: str) -> dict[str, Any]:
         max_drop=gate.scenario.max_drop(metric),
         key=f"{gate.scenario_name}/{metric}",
     )
+    return _change_fields(found)
+
+
+def _change_fields(found: MetricChange) -> dict[str, Any]:
     no_baseline: NoBaseline | None = "no-pairs" if found.n_paired == 0 else None
     comparison: dict[str, Any] = {
         "base_value": _round(found.base_value),

@@ -10,10 +10,13 @@ import numpy as np
 
 from benchgate.config import LATENCY_METRIC, Aggregate, Scenario
 from benchgate.judge_noise import TWO_STAGE, two_stage_interval
+from benchgate.pairwise import EVEN, win_rate_change
 from benchgate.results import MetricSummary, SampleScore
 from benchgate.stats import Floats, Interval, confidence_interval
 
 CI_LEVEL = 0.95
+PAIRWISE = "win rate vs ½"
+"""How a pairwise metric's interval is named in metrics.json (`ci_method`)."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,11 @@ def summarise_table(
         if len(values) == 0:
             summaries[name] = MetricSummary(value=None, ci_low=None, ci_high=None, n=0, unscored=missing)
             continue
-        interval = value_interval(table, name, spec.aggregate, f"{scenario_name}/{name}")
+        key = f"{scenario_name}/{name}"
+        if scenario.scorer(name).type == "pairwise":
+            interval = win_rate_interval(values, key)
+        else:
+            interval = value_interval(table, name, spec.aggregate, key)
         extra = {}
         if name == LATENCY_METRIC:
             extra = {
@@ -98,7 +105,7 @@ def summarise_table(
             ci_high=_round(interval.high),
             n=len(values),
             unscored=missing,
-            ci_method=interval.method if interval.method.startswith(TWO_STAGE) else None,
+            ci_method=interval.method if interval.method.startswith((TWO_STAGE, PAIRWISE)) else None,
             **extra,
         )
     return summaries
@@ -113,6 +120,13 @@ def value_interval(table: ScoreTable, metric: str, aggregate: Aggregate, key: st
         if interval is not None:  # valued from the scores themselves, as every other interval
             return replace(interval, value=float(values.mean()))
     return confidence_interval(values, aggregate, CI_LEVEL, key)
+
+
+def win_rate_interval(values: Floats, key: str) -> Interval:
+    """A pairwise win rate with the 95% interval of the gate's own test against ½ (clipped to 0..1)."""
+    change = win_rate_change(values, 1 - CI_LEVEL, key)
+    low, high = max(0.0, EVEN + change.low), min(1.0, EVEN + change.high)
+    return Interval(EVEN + change.delta, low, high, f"{PAIRWISE}: {change.method}")
 
 
 def _round(value: float) -> float:

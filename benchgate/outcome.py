@@ -23,10 +23,12 @@ GateStatus = Literal["pass", "warn", "pending", "fail"]
 """The overall status: the worst part's, or `pending` while a required approval is missing
 (worse than warn, better than fail; `governance.on_pending` says whether it fails the check)."""
 Verdict = Literal["improved", "unchanged", "regressed", "inconclusive", "no-baseline", "skipped"]
-NoBaseline = Literal["no-results", "no-pairs", "not-at-base", "scorer-changed", "skipped-at-base"]
+NoBaseline = Literal[
+    "no-results", "no-pairs", "not-at-base", "scorer-changed", "skipped-at-base", "other-base"
+]
 """Why a metric has nothing to compare with: the base commit has no results, no sample id is
 in both, the base results lack the metric (new or renamed), its scorer changed since the base,
-or the base run skipped it."""
+the base run skipped it, or (pairwise) the run judged against another commit than the gate's base."""
 ReasonKind = Literal[
     "threshold",
     "regression",
@@ -37,6 +39,7 @@ ReasonKind = Literal[
     "skipped",
     "approval",
     "uncalibrated",
+    "budget-truncated",
 ]
 Calibration = Literal["calibrated", "uncalibrated"]
 """Whether a live judge metric meets `judge.min_agreement` on the labelled samples."""
@@ -221,6 +224,26 @@ class MetricResult(_Out):
     """Judged k > 1 times per sample: the judge's noise."""
     calibration: Calibration | None = None
     """`llm_judged` with `judge.min_agreement` set: whether the judge meets it (derived)."""
+    wins: int | None = None
+    """Pairwise only: pairs whose head output the judge preferred in both orders."""
+    ties: int | None = None
+    """Pairwise only: pairs called a tie (byte-identical outputs included, inconsistent ones not)."""
+    losses: int | None = None
+    """Pairwise only: pairs whose base output the judge preferred in both orders."""
+    inconsistent: int | None = None
+    """Pairwise only: pairs whose verdict flipped with the order (counted as ties)."""
+    identical: int | None = None
+    """Pairwise only: pairs with byte-identical outputs (ties, never sent to the judge)."""
+    judged: int | None = None
+    """Pairwise only: pairs the judge compared (not identical) with a verdict in both orders."""
+    position_bias: float | None = None
+    """Pairwise only: share (0..1) of judged pairs whose verdict followed the position."""
+    position_bias_ci: tuple[float, float] | None = None
+    """95% interval of `position_bias` (seeded bootstrap over the judged pairs)."""
+    position_first: int | None = None
+    """Pairwise only: inconsistent pairs in which the judge chose the first slot both times."""
+    pairwise_base: str | None = None
+    """Pairwise only: the commit whose outputs the run compared with."""
 
 
 class SampleSets(_Out):
@@ -251,6 +274,23 @@ class SampleChange(_Out):
     """Metric -> head - base."""
     excerpt: str | None = None
     """Start of the head output (untrusted text)."""
+
+
+class LostPair(_Out):
+    """A pairwise metric's sample whose base output the judge preferred in both orders."""
+
+    id: str
+    """Sample id."""
+    metric: str
+    """Pairwise metric."""
+    base_votes: int
+    """Votes (over both orders and every repeat) for the base's output."""
+    votes: int
+    """Readable votes in all."""
+    head_excerpt: str | None = None
+    """Start of the head output (untrusted text)."""
+    base_excerpt: str | None = None
+    """Start of the base output (untrusted text)."""
 
 
 class UnscoredItem(_Out):
@@ -482,6 +522,8 @@ class Policy(_Out):
     """`judge.min_agreement`: least lower bound of each agreement interval a live judge needs."""
     on_uncalibrated: OnOutcome = "warn"
     """Contribution of an `uncalibrated` metric."""
+    max_position_bias: float | None = None
+    """`judge.max_position_bias`: most position bias a pairwise metric's interval may reach."""
     governance: Governance = Governance()
     """Roles that approve a change; with `required`, a missing approval makes the status `pending`."""
 
@@ -531,6 +573,8 @@ class GateResult(_Out):
     """Metrics scored at the base commit that head no longer has (removed or renamed)."""
     worst: list[SampleChange] = Field(default_factory=list)
     """Most regressed paired samples, worst first."""
+    lost_pairs: list[LostPair] = Field(default_factory=list)
+    """Pairwise metrics: the samples the head lost most clearly, with both outputs' starts."""
     reliability: ReliabilityResult
     """Judge coverage and calls."""
     reasons: list[Reason] = Field(default_factory=list)

@@ -35,9 +35,13 @@ def effective(head: Scenario, base: Scenario) -> Scenario:
     metrics = {name: base.metrics.get(name, spec) for name, spec in head.metrics.items()}
     update: dict[str, Any] = {"metrics": metrics, "regression": base.regression}
     if head.judge is not None:  # the judge's calibration bounds are policy; its model is not
-        rules = {"min_agreement": {}, "on_uncalibrated": "warn"}
+        rules: dict[str, Any] = {"min_agreement": {}, "on_uncalibrated": "warn", "max_position_bias": None}
         if base.judge is not None:
-            rules = {"min_agreement": base.judge.min_agreement, "on_uncalibrated": base.judge.on_uncalibrated}
+            rules = {
+                "min_agreement": base.judge.min_agreement,
+                "on_uncalibrated": base.judge.on_uncalibrated,
+                "max_position_bias": base.judge.max_position_bias,
+            }
         update["judge"] = head.judge.model_copy(update=rules)
     return head.model_copy(update=update)
 
@@ -129,7 +133,8 @@ def _regression_changes(head: RegressionPolicy, base: RegressionPolicy) -> list[
 
 
 def _calibration_changes(head: JudgeSpec | None, base: JudgeSpec | None) -> list[PolicyChange]:
-    """`judge.min_agreement` bounds (a lower one, or none, is looser) and `judge.on_uncalibrated`."""
+    """`judge.min_agreement` bounds (a lower one, or none, is looser), `judge.max_position_bias` (a
+    higher one, or none, is looser) and `judge.on_uncalibrated`."""
     old_bounds = base.min_agreement if base else {}
     new_bounds = head.min_agreement if head else {}
     found = []
@@ -137,6 +142,10 @@ def _calibration_changes(head: JudgeSpec | None, base: JudgeSpec | None) -> list
         old, new = old_bounds.get(stat), new_bounds.get(stat)
         if old != new:
             found.append(_change(f"judge.min_agreement.{stat}", old, new, _bound_lowered))
+    old_bias = base.max_position_bias if base else None
+    new_bias = head.max_position_bias if head else None
+    if old_bias != new_bias:
+        found.append(_change("judge.max_position_bias", old_bias, new_bias, _bound_raised))
     old_rule = base.on_uncalibrated if base else "warn"
     new_rule = head.on_uncalibrated if head else "warn"
     if old_rule != new_rule:
@@ -148,6 +157,10 @@ def _calibration_changes(head: JudgeSpec | None, base: JudgeSpec | None) -> list
 
 def _bound_lowered(old: float | None, new: float | None) -> bool:
     return new is None or (old is not None and new < old)
+
+
+def _bound_raised(old: float | None, new: float | None) -> bool:
+    return new is None or (old is not None and new > old)
 
 
 def _gate_changes(head: GatePolicy, base: GatePolicy) -> list[PolicyChange]:

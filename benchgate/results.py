@@ -15,6 +15,21 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Vote = Literal["head", "base", "tie"]
+"""One pairwise judgement, in terms of the commits: which one's output the judge preferred."""
+
+
+class PairVotes(_Record):
+    """A pairwise metric's judgements of one sample (head output vs base output)."""
+
+    head_first: list[Vote] = Field(default_factory=list)
+    """Readable votes with the head's output shown first (as `A`), one per `samples` repeat."""
+    base_first: list[Vote] = Field(default_factory=list)
+    """Readable votes with the base's output shown first."""
+    identical: bool = False
+    """The outputs were byte-identical: a tie, and no call was made."""
+
+
 class SampleScore(_Record):
     """One line of scores.jsonl."""
 
@@ -37,6 +52,12 @@ class SampleScore(_Record):
     judgements: dict[str, list[float]] = Field(default_factory=dict)
     """Judged metric -> every readable judgement (0..1) whose mean is its score; kept only when
     `judge.samples` > 1, so runs judged once write the same bytes as before."""
+    fingerprints: dict[str, str] = Field(default_factory=dict)
+    """LLM-judged metric -> sha256 of everything its judgement was asked from (endpoint, judge
+    settings, scorer identity and version, the exact messages): a later run whose fingerprint is
+    equal reuses this judgement instead of asking again (`benchgate run --reuse-from`)."""
+    pairwise: dict[str, PairVotes] = Field(default_factory=dict)
+    """Pairwise metric -> the votes behind its score (1 head wins, 0 base wins, 0.5 tie)."""
 
     @classmethod
     def trusted(
@@ -66,6 +87,8 @@ class SampleScore(_Record):
                 "output": None,
                 "notes": {},
                 "judgements": {},
+                "fingerprints": {},
+                "pairwise": {},
             },
         )
         # One set for every record: each has every field set, and a frozen model never adds to it.
@@ -125,7 +148,8 @@ class MetricSummary(_Record):
     """Why the run computed no values for this metric (e.g. its scorer needs an LLM and none was set up)."""
     ci_method: str | None = None
     """Set when the interval is not the default bootstrap over samples: `two-stage bootstrap`
-    (samples, then judgements within samples) for a metric judged k > 1 times."""
+    (samples, then judgements within samples) for a metric judged k > 1 times; `win rate vs ½: ...`
+    for a pairwise metric (the gate's sign-flip test against ½, inverted)."""
 
 
 class FileRef(_Record):
@@ -135,6 +159,19 @@ class FileRef(_Record):
     """Path relative to the project root."""
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     """Hex digest of the file's bytes."""
+
+
+class Truncation(_Record):
+    """How far a run got before its cost cap stopped it: such results are never gated as a pass."""
+
+    cap_usd: float
+    """The cap in force (`--max-cost` or `llm.max_cost_usd`)."""
+    spent_usd: float
+    """What the calls that were sent cost, priced from the tokens the endpoint reported."""
+    calls_done: int
+    """Calls answered (sent or from the cache) before the run stopped."""
+    calls_planned: int
+    """Calls the whole run needed (judgements reused from the base excluded)."""
 
 
 class Reliability(_Record):
@@ -156,6 +193,11 @@ class Reliability(_Record):
     """Judge replies that could not be read and were asked for again."""
     cost_usd: float | None = None
     """Estimated cost when prices are configured."""
+    reused: dict[str, int] = Field(default_factory=dict)
+    """Metric -> judgements copied from the base commit's results because their inputs were
+    byte-identical (same fingerprint): no call was made for them. Omitted from run.json when empty."""
+    truncated: Truncation | None = None
+    """Set when the cost cap stopped the run before every call was made; omitted otherwise."""
 
 
 class ScorerInfo(_Record):
@@ -177,6 +219,20 @@ class ScorerInfo(_Record):
         """Whether scores from `other` may be paired with scores from this one."""
         mine = (self.type, self.version, self.config_sha256)
         return mine == (other.type, other.version, other.config_sha256)
+
+
+class PairwiseBase(_Record):
+    """What a run's pairwise metrics compared the head's outputs with."""
+
+    rev: str | None
+    """The base as named (`main`, `HEAD~1`, a sha), or None when none was found."""
+    sha: str | None
+    """The base commit, or None when none was found."""
+    outputs: Literal["results", "dataset"] | None = None
+    """Where the base outputs came from: the base's committed results (generated outputs, else
+    its dataset's) or, without base results, the dataset at the base commit."""
+    reason: str | None = None
+    """Why there is no base to compare with, when there is none."""
 
 
 class Shard(_Record):
@@ -217,6 +273,8 @@ class RunInfo(_Record):
     """Scored metric -> its scorer's identity (empty in results written before scorers existed)."""
     skipped: dict[str, str] = Field(default_factory=dict)
     """Metric -> why it has no values in this run (its scorer needs an LLM and none was available)."""
+    pairwise_base: PairwiseBase | None = None
+    """Set when the scenario has pairwise metrics (live mode): the commit they were judged against."""
     shard: Shard | None = None
     """Set on one shard's results; `benchgate merge` combines all shards into an unsharded run."""
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -27,11 +28,22 @@ def write_run(
     _replace_lines(directory / SCORES, lines)
     metrics = {name: summary.model_dump(exclude_none=True) for name, summary in summaries.items()}
     _replace(directory / METRICS, json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
-    # An unsharded run.json carries no `shard` key, so merged shards write the same bytes.
-    _replace(
-        directory / RUN_INFO,
-        info.model_dump_json(indent=2, exclude={"shard"} if info.shard is None else None) + "\n",
-    )
+    _replace(directory / RUN_INFO, info_json(info))
+
+
+def info_json(info: RunInfo) -> str:
+    """run.json's text: keys that are unset stay out, so runs without them write the same bytes as before.
+
+    An unsharded run.json carries no `shard` key, so merged shards write what one run writes; runs
+    without pairwise metrics carry no `pairwise_base`.
+    """
+    calls = info.reliability
+    unset = {name for name in ("reused", "truncated") if not getattr(calls, name)}
+    exclude: dict[str, Any] = {"reliability": unset} if unset else {}
+    for name in ("shard", "pairwise_base"):
+        if getattr(info, name) is None:
+            exclude[name] = True
+    return info.model_dump_json(indent=2, exclude=exclude or None) + "\n"
 
 
 def read_run(directory: Path, shown: str) -> RunFiles:

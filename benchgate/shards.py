@@ -95,6 +95,8 @@ def _check_set(shards: Sequence[tuple[str, RunFiles]]) -> None:
             raise ShardError(
                 f"{label}: not a shard run (run.json has no `shard`; use `benchgate run --shard i/N`)"
             )
+        if files.info.reliability.truncated is not None:
+            raise ShardError(f"{label}: stopped at its cost cap (budget-truncated); rerun it before merging")
         counts.add(shard.count)
         seen[shard.index] += 1
     if len(counts) > 1:
@@ -120,11 +122,16 @@ def _check_same_inputs(first: RunInfo, label: str, info: RunInfo) -> None:
         ("judge", first.judge, info.judge),
         ("model", first.model, info.model),
         ("skipped metrics", sorted(first.skipped), sorted(info.skipped)),
+        ("pairwise base", _compared_with(first), _compared_with(info)),
     ):
         if mine != theirs:
             raise ShardError(
                 f"{label}: another {what} than the first shard's (mixed inputs cannot be merged)"
             )
+
+
+def _compared_with(info: RunInfo) -> str | None:
+    return info.pairwise_base.sha if info.pairwise_base else None
 
 
 def _scorers(info: RunInfo) -> list[tuple[str, str]]:
@@ -133,8 +140,10 @@ def _scorers(info: RunInfo) -> list[tuple[str, str]]:
 
 def _summed(calls: list[Reliability]) -> Reliability:
     retries: Counter[str] = Counter()
+    reused: Counter[str] = Counter()
     for reliability in calls:
         retries.update(reliability.retries)
+        reused.update(reliability.reused)
     costs = [c.cost_usd for c in calls if c.cost_usd is not None]
     return Reliability(
         requests=sum(c.requests for c in calls),
@@ -145,4 +154,5 @@ def _summed(calls: list[Reliability]) -> Reliability:
         completion_tokens=sum(c.completion_tokens for c in calls),
         reasks=sum(c.reasks for c in calls),
         cost_usd=round(sum(costs), 4) if costs else None,
+        reused={m: n for m, n in reused.items() if n},
     )

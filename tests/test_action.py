@@ -26,6 +26,13 @@ def expand(text: str, context: dict[str, str]) -> str:
     return EXPRESSION.sub(lambda m: context[m.group(1)], text)
 
 
+def applies(step: dict[str, object], context: dict[str, str]) -> bool:
+    """A step's `if:` as the runner evaluates it (the simulated runner's evaluator)."""
+    from tests.actions_runner import condition
+
+    return condition(None if step.get("if") is None else str(step["if"]), context)
+
+
 def run_step(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """A `run:` script as the runner runs a bash step."""
     return subprocess.run(
@@ -225,3 +232,49 @@ def test_the_token_reaches_benchgate_only_when_it_comments(tmp_path: Path) -> No
 def test_every_action_the_composite_uses_is_pinned_to_a_commit() -> None:
     used = [step["uses"] for step in ACTION["runs"]["steps"] if "uses" in step]
     assert used and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref) for ref in used)
+
+
+def cache_key_outputs(tmp_path: Path, **github: str) -> dict[str, str]:
+    """What the response cache key step writes to $GITHUB_OUTPUT for a run in `github`'s context."""
+    [step] = [s for s in ACTION["runs"]["steps"] if s.get("id") == "llm-cache-key"]
+    context = {f"inputs.{name}": str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
+    context.update({"inputs.mode": "live", "inputs.scenarios": "b, a"})
+    context.update({f"github.{name}": value for name, value in github.items()})
+    context.setdefault("github.head_ref || github.ref_name", github.get("head_ref") or github["ref_name"])
+    context.setdefault("github.base_ref", github.get("base_ref", ""))
+    context.setdefault("github.event.pull_request.base.sha", github.get("base_sha", ""))
+    assert applies(step, context)
+    tmp_path.mkdir(parents=True)
+    output = tmp_path / "output.txt"
+    env = {"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(output), "GITHUB_SHA": "c" * 40}
+    env.update({k: expand(str(v), context) for k, v in step["env"].items()})
+    done = run_step(step["run"], tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    lines = output.read_text().splitlines()
+    start = lines.index("restore-keys<<BENCHGATE_EOF")
+    written = dict(line.split("=", 1) for line in lines[:start])
+    written["restore-keys"] = "\n".join(lines[start + 1 : lines.index("BENCHGATE_EOF")])
+    return written
+
+
+def test_the_response_cache_is_keyed_per_commit_and_restored_from_the_branch_then_the_base(
+    tmp_path: Path,
+) -> None:
+    pr = cache_key_outputs(
+        tmp_path / "pr", head_ref="feature/x,y", ref_name="7/merge", base_ref="main", base_sha="b" * 40
+    )
+    prefix = pr["key"].split("-feature")[0]
+    assert prefix.startswith("benchgate-llm-v1-") and prefix.endswith("-live-all")
+    assert pr["key"] == f"{prefix}-feature/x_y-{'c' * 40}", "a comma may not appear in a cache key"
+    assert pr["restore-keys"].splitlines() == [
+        f"{prefix}-feature/x_y-",  # this branch's last run: a re-push sends only new requests
+        f"{prefix}-main-{'b' * 40}",  # the PR's base commit
+        f"{prefix}-main-",  # else the base branch's newest
+    ]
+    assert pr["path"] == "./.benchgate/cache.sqlite"
+    push = cache_key_outputs(tmp_path / "push", ref_name="main")
+    assert push["key"].startswith(prefix), "the scenario set is named the same in any order"
+    assert push["restore-keys"].splitlines() == [f"{prefix}-main-"]
+    skipped = {f"inputs.{name}": str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
+    cache_steps = [s for s in ACTION["runs"]["steps"] if "llm-cache" in str(s.get("if", ""))]
+    assert len(cache_steps) == 2 and not any(applies(s, skipped) for s in cache_steps), "dry-run: no cache"

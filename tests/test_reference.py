@@ -261,10 +261,11 @@ def test_links_in_the_page_resolve(subject: Subject) -> None:
 
 def test_params_sections_are_depth_first_in_file_order() -> None:
     headings = re.findall(r"^### (.+)$", markdown("params"), flags=re.MULTILINE)
-    assert headings[:5] == [
+    assert headings[:6] == [
         "Top level",
         "`scenarios.<name>`",
         "`scenarios.<name>.judge`",
+        "`scenarios.<name>.judge.labels`",
         "`scenarios.<name>.generator`",
         "`scenarios.<name>.metrics.<name>`",
     ]

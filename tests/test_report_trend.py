@@ -98,3 +98,8 @@ def test_a_report_that_must_shrink_drops_the_charts_last_and_keeps_the_trend_tab
     assert "trend charts" in small.split("Trimmed to fit", 1)[1]
     assert not [info for info, _ in fences(small) if info == "mermaid"]
     assert "\n| coverage | " in small.split("### Trend", 1)[1] and "| **Overall** |" in small
+
+
+def test_the_intro_counts_commits_in_words_a_reader_expects() -> None:
+    assert "The last commit on `origin/main` that changed" in render(with_trend(history(1)))
+    assert "The last 12 commits on `origin/main` that changed" in render(with_trend(history(12)))

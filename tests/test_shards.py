@@ -110,6 +110,20 @@ def test_shards_of_mixed_inputs_are_refused(repo: Path, four_shards: list[Path])
     assert code == 2 and "shards of different splits: N=4 and N=5" in error
 
 
+def test_a_shard_stopped_by_its_cost_cap_is_refused(repo: Path, four_shards: list[Path]) -> None:
+    info = four_shards[1] / "run.json"
+    data = json.loads(info.read_text())
+    data["reliability"]["truncated"] = {
+        "cap_usd": 1.0,
+        "spent_usd": 0.9,
+        "calls_done": 10,
+        "calls_planned": 40,
+    }
+    info.write_text(json.dumps(data))
+    code, error = merge(repo, *four_shards)
+    assert code == 2 and "stopped at its cost cap (budget-truncated); rerun it before merging" in error
+
+
 def test_shard_and_limit_do_not_combine(repo: Path) -> None:
     write_project(repo, 30)
     done = benchgate(repo, "run", "--shard", "1/2", "--limit", "5")

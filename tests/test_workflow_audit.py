@@ -258,18 +258,23 @@ def readme_workflow() -> str:
     return match.group(1)
 
 
-def test_readmes_workflow_is_the_audited_pinned_one(tmp_path: Path) -> None:
-    text = readme_workflow()
+def assert_users_workflow_passes(root: Path, text: str) -> None:
+    """A workflow users copy (README's, `benchgate init`'s), with the action's pin filled in, at
+    `root`/.github/workflows/benchgate.yml: audited, schema-checked, pinned as ours are."""
     assert "OWNER/benchgate@<sha>" in text, "users pin this action to a commit too"
-    workflows = tmp_path / ".github" / "workflows"
-    workflows.mkdir(parents=True)
+    workflows = root / ".github" / "workflows"
+    workflows.mkdir(parents=True, exist_ok=True)
     (workflows / "benchgate.yml").write_text(
         text.replace("OWNER/benchgate@<sha>", f"OWNER/benchgate@{PLACEHOLDER_SHA}")
     )
-    (tmp_path / "action.yml").write_text((ROOT / "action.yml").read_text())
-    assert audit(tmp_path) == []
-    done = check_schema(tmp_path, "vendor.github-workflows", [".github/workflows/benchgate.yml"])
+    assert audit(root) == []
+    done = check_schema(root, "vendor.github-workflows", [".github/workflows/benchgate.yml"])
     assert done.returncode == 0, done.stdout
     ours = pins((ROOT / ".github/workflows/benchgate-pr.yml").read_text())
-    readme_pins = {action: pinned for action, pinned in pins(text).items() if action != "OWNER/benchgate"}
-    assert readme_pins and all(ours.get(action) == pinned for action, pinned in readme_pins.items())
+    theirs = {action: pinned for action, pinned in pins(text).items() if action != "OWNER/benchgate"}
+    assert theirs and all(ours.get(action) == pinned for action, pinned in theirs.items())
+
+
+def test_readmes_workflow_is_the_audited_pinned_one(tmp_path: Path) -> None:
+    (tmp_path / "action.yml").write_text((ROOT / "action.yml").read_text())
+    assert_users_workflow_passes(tmp_path, readme_workflow())

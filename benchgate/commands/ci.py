@@ -14,7 +14,7 @@ from benchgate import dvc, git
 from benchgate import governance as roles
 from benchgate.commands.gate import ApprovalsFor, GateOutcome, HistoryOptions, gate_scenario
 from benchgate.commands.matrix import merge_all, run_shards
-from benchgate.commands.run import needs_offline_only, run_scenario
+from benchgate.commands.run import LiveOptions, needs_offline_only, run_scenario
 from benchgate.config import Governance
 from benchgate.errors import GitError, GitHubDenied, InputError
 from benchgate.github.api import GitHubAPI
@@ -34,6 +34,10 @@ SHARDS_DIR = ".benchgate/shards"
 """The shards directory when `--shard` is given without `--shards-dir`."""
 OFFLINE_ONLY_ENV = "BENCHGATE_OFFLINE_ONLY"
 """`benchgate run --offline-only` as the environment of a `dvc repro` stage sees it."""
+BASE_ENV = "BENCHGATE_BASE"
+"""`benchgate run --base`: the commit pairwise metrics compare with, the gate's own base."""
+REUSE_FROM_ENV = "BENCHGATE_REUSE_FROM"
+"""`benchgate run --reuse-from`, likewise."""
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,13 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
         project.scenario(name, check_pulled=False)
     # Only the datasets of the scenarios run; the base's results come from git, not from DVC.
     dvc.pull(project.root, [project.params.scenarios[name].dataset for name in names])
-    if options.shard is not None:  # a matrix job: no base, no gate, no comment
+    base = options.base or _base_commit(project.root, context)
+    if options.shard is not None:  # a matrix job: the run alone, no gate, no comment
         directory = options.shards_dir or project.root / SHARDS_DIR
-        return CIOutcome(shards=run_shards(project, names, options.mode, options.shard, directory))
-    outcome = CIOutcome(base=options.base or _base_commit(project.root, context))
+        return CIOutcome(
+            base=base, shards=run_shards(project, names, options.mode, options.shard, directory, base=base)
+        )
+    outcome = CIOutcome(base=base)
     run = options.run and options.shards_dir is None
     if options.shards_dir is not None:
         outcome.shards = merge_all(project, names, options.mode, options.shards_dir)
@@ -105,7 +112,7 @@ def run_ci(options: CIOptions, env: Mapping[str, str] | None = None) -> CIOutcom
             )
             annotate("warning", f"benchgate {name}: offline only", outcome.notes[-1])
         if run:
-            _reproduce(project, name, options.mode, stages, offline_only=offline)
+            _reproduce(project, name, options.mode, stages, offline_only=offline, base=outcome.base)
         outcome.gates[name] = gate_scenario(
             options.params,
             name,
@@ -199,13 +206,24 @@ def _refuse_bad_inputs(project: Project, mode: Mode, names: list[str]) -> None:
         raise InputError(problems)
 
 
-def _reproduce(project: Project, name: str, mode: Mode, stages: set[str], *, offline_only: bool) -> None:
-    """`dvc repro` of the scenario's stage when dvc.yaml defines it; otherwise run it here."""
+def _reproduce(
+    project: Project, name: str, mode: Mode, stages: set[str], *, offline_only: bool, base: str | None
+) -> None:
+    """`dvc repro` of the scenario's stage when dvc.yaml defines it; otherwise run it here.
+
+    A live run reuses the judgements of the same base commit the gate compares with, and its
+    pairwise metrics compare with that commit's outputs.
+    """
     stage = dvc.stage_name(name, mode)
     if stage in stages:
-        dvc.repro(project.root, stage, env={OFFLINE_ONLY_ENV: "1"} if offline_only else None)
+        env = {OFFLINE_ONLY_ENV: "1"} if offline_only else {}
+        if base is not None:
+            env[REUSE_FROM_ENV] = base
+            env[BASE_ENV] = base
+        dvc.repro(project.root, stage, env=env or None)
         return
-    run_scenario(project.params_path, name, mode, offline_only=offline_only)
+    live = LiveOptions(reuse_from=base)
+    run_scenario(project.params_path, name, mode, offline_only=offline_only, live=live, base=base)
 
 
 def _write_combined(project: Project, outcome: CIOutcome) -> None:

@@ -26,6 +26,8 @@ from benchgate.results import FileRef, Mode, RunFiles, SampleScore
 from benchgate.results_store import METRICS, RUN_INFO, SCORES, read_run
 from benchgate.review_rows import gather_rows
 
+EXCERPT = 500
+"""Characters of each output kept beside a most-lost pair in gate.json."""
 REPORTS = ".benchgate/reports"
 ApprovalsFor = Callable[[Governance], Approvals | None]
 """Reads the pull request's reviews for a governance policy (`benchgate ci` supplies it)."""
@@ -139,6 +141,8 @@ def gate_scenario(
     excerpts = {i: generated[i] for i in wanted if i in generated}
     excerpts |= find_outputs(project.path(spec.dataset), wanted - set(excerpts))
     result = with_excerpts(result, excerpts).model_copy(update={"run_url": run_url})
+    if result.lost_pairs:
+        result = _with_pair_excerpts(project, (name, mode), head, result, hints)
     rows = gather_rows(project.root, head, baseline, result)
     files = {
         "--json": (targets["--json"], result.model_dump_json(indent=2, by_alias=True) + "\n"),
@@ -149,6 +153,33 @@ def gate_scenario(
         files["--junit"] = (junit_path, render_junit([result]).decode())
     _write(files)
     return GateOutcome(result, targets["--json"], targets["--report"], targets["report.html"], junit_path)
+
+
+def _with_pair_excerpts(
+    project: Project, run: tuple[str, Mode], head: RunFiles, result: GateResult, hints: BaseHints
+) -> GateResult:
+    """The most-lost pairs with both outputs: the head's as judged, the base's from the commit the
+    run judged against (read from git again, as the run did)."""
+    from benchgate.base_outputs import base_outputs
+
+    name, mode = run
+    spec = project.params.scenarios[name]
+    wanted = {pair.id for pair in result.lost_pairs}
+    mine = {s.id: s.output for s in head.scores if s.id in wanted and s.output is not None}
+    mine |= find_outputs(project.path(spec.dataset), wanted - set(mine))
+    judged_against = head.info.pairwise_base.sha if head.info.pairwise_base else None
+    theirs = base_outputs(project, name, mode, judged_against, hints).outputs if judged_against else {}
+    lost = [
+        pair.model_copy(
+            update={"head_excerpt": _start(mine.get(pair.id)), "base_excerpt": _start(theirs.get(pair.id))}
+        )
+        for pair in result.lost_pairs
+    ]
+    return result.model_copy(update={"lost_pairs": lost})
+
+
+def _start(text: str | None) -> str | None:
+    return None if text is None else text[:EXCERPT]
 
 
 def _policy(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchgate.commands.merge import merge_shards
-from benchgate.commands.run import needs_offline_only, run_scenario
+from benchgate.commands.run import LiveOptions, needs_offline_only, run_scenario
 from benchgate.errors import UsageError
 from benchgate.params_file import Project
 from benchgate.results import Mode, Shard
@@ -23,18 +23,29 @@ def shard_directory(shards_dir: Path, scenario: str, shard: Shard) -> Path:
 
 
 def run_shards(
-    project: Project, names: list[str], mode: Mode, shard: Shard, shards_dir: Path
+    project: Project, names: list[str], mode: Mode, shard: Shard, shards_dir: Path, *, base: str | None
 ) -> dict[str, Path]:
     """Score this shard of every scenario into the shards directory; scenario -> its directory.
 
     A live scenario without an endpoint scores offline only, as an unsharded `benchgate ci`
-    would, so that the merged shards are what one job would have written.
+    would, and it reuses from and compares pairwise with the same base: the merged shards are
+    what one job would have written.
     """
     written = {}
     for name in names:
         offline = mode == "live" and needs_offline_only(project, name)
         target = shard_directory(shards_dir, name, shard)
-        run_scenario(project.params_path, name, mode, out=target, offline_only=offline, shard=shard)
+        live = LiveOptions(reuse_from=base)
+        run_scenario(
+            project.params_path,
+            name,
+            mode,
+            out=target,
+            live=live,
+            offline_only=offline,
+            shard=shard,
+            base=base,
+        )
         written[name] = target
     return written
 

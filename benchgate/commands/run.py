@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from benchgate.config import JudgeSpec, Price, Scenario
+from benchgate.commands.live_calls import LiveOptions, endpoint, live_scores, prepare_planned
+from benchgate.commands.pairwise_base import pairwise_base
+from benchgate.config import Scenario
 from benchgate.dataset import Sample, load_dataset
-from benchgate.errors import InputError, Problem, UsageError
+from benchgate.errors import InfraError, InputError, UsageError
 from benchgate.fingerprint import file_ref
 from benchgate.ground_truth import judge_with_ground_truth
 from benchgate.metrics import summarise
 from benchgate.params_file import Project, load_project, problems_at
-from benchgate.results import MetricSummary, Mode, Reliability, RunInfo, SampleScore, Shard
+from benchgate.results import MetricSummary, Mode, Reliability, RunInfo, SampleScore, Shard, Truncation
 from benchgate.results_store import write_run
 from benchgate.scorers.plan import RunPlan, plan_run
 from benchgate.scorers.registry import Scorers
 from benchgate.shards import belongs
-
-if TYPE_CHECKING:
-    from benchgate.llm.endpoint import Endpoint
 
 GROUND_TRUTH_JUDGE = "ground truth"
 NO_ENDPOINT = "no LLM endpoint is configured (LLM_URL or llm.url)"
@@ -41,14 +38,20 @@ class RunOutcome:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class LiveOptions:
-    """Live-mode switches from the command line."""
+__all__ = ["LiveOptions", "endpoint", "run_scenario"]
 
-    cache: Path | None = None
-    """Response cache file; default `.benchgate/cache.sqlite` under the project."""
-    use_cache: bool = True
-    """False ignores and does not fill the cache."""
+
+class BudgetStop(InfraError):
+    """The cost cap stopped a live run; what finished is cached and written, marked truncated."""
+
+    def __init__(self, truncated: Truncation, directory: Path) -> None:
+        self.truncated = truncated
+        super().__init__(
+            f"stopped before passing the cost cap of ${truncated.cap_usd:g}: {truncated.calls_done:,} of "
+            f"{truncated.calls_planned:,} calls made, ${truncated.spent_usd:.4f} spent; the partial results "
+            f"in {directory} are marked budget-truncated and never pass a gate. Every finished call is "
+            "cached: rerun with a higher --max-cost (or none) to resume"
+        )
 
 
 def run_scenario(
@@ -62,6 +65,7 @@ def run_scenario(
     allow_missing: bool = False,
     offline_only: bool = False,
     shard: Shard | None = None,
+    base: str | None = None,
 ) -> RunOutcome:
     """Score every sample (or the first `limit`) and write the run's three files.
 
@@ -69,24 +73,16 @@ def run_scenario(
     `allow_missing` leaves what is missing unscored instead (counted, never 0).
     `offline_only` makes no LLM calls: metrics whose scorer needs one are skipped and say so.
     With `shard`, only the samples of that shard are scored, into `<results>/shards/<i>-of-<N>/`.
+    Pairwise metrics compare with the outputs of `base` (default: the commit the gate compares with).
     """
     project = load_project(params)
     name, spec = project.scenario(scenario)
     scorers = load_scorers(project, name, spec, mode)
-    dataset = load_dataset(
-        project.path(spec.dataset),
-        spec.quality_metrics,
-        shown=spec.dataset,
-        complete=mode == "dry-run" and not allow_missing,
-        rated=spec.judge_metrics,
-        checks=scorers.checks(),
+    samples = select_samples(
+        project, spec, scorers, mode, limit=limit, shard=shard, allow_missing=allow_missing
     )
-    samples = dataset.samples[:limit] if limit else dataset.samples
-    if shard is not None:
-        if limit:
-            raise UsageError("--shard splits the whole dataset; it cannot be combined with --limit")
-        samples = [sample for sample in samples if belongs(sample.id, shard)]
     plan = plan_run(spec, scorers, mode, no_llm=_no_llm(project, spec, mode, offline_only))
+    plan, compared = pairwise_base(project, name, spec, plan, base)
     reliability = Reliability()
     judged: list[SampleScore] | None = None
     judge = "none"
@@ -94,8 +90,12 @@ def run_scenario(
         judged = judge_with_ground_truth(samples, plan.from_ground_truth)
         judge = GROUND_TRUTH_JUDGE
     elif plan.calls_llm:
-        judged, reliability = _live_scores(project, spec, samples, live or LiveOptions(), plan.by_llm_judge)
-        judge = spec.judge.model if spec.judge and plan.by_llm_judge else "none"
+        options = live or LiveOptions()
+        setup = prepare_planned(
+            project, name, spec, samples, plan=plan, scorers=scorers, options=options, compared=compared
+        )
+        judged, reliability = live_scores(project, spec, samples, options, setup)
+        judge = spec.judge.model if spec.judge and (plan.by_llm_judge or plan.pairwise) else "none"
     scores = _with_offline_scores(spec, plan, samples, judged)
     summaries = summarise(scores, spec, name, plan.skipped)
     info = RunInfo(
@@ -112,13 +112,43 @@ def run_scenario(
         reliability=reliability,
         scorers=scorers.infos(),
         skipped=plan.skipped,
+        pairwise_base=compared.base if compared else None,
         shard=shard,
     )
     directory = out or project.root / project.results_dir(name, mode)
     if out is None and shard is not None:
         directory = directory / "shards" / f"{shard.index}-of-{shard.count}"
     write_run(directory, scores, summaries, info)
+    if reliability.truncated is not None:
+        raise BudgetStop(reliability.truncated, directory)
     return RunOutcome(name, mode, directory, len(samples), summaries, reliability, plan.skipped)
+
+
+def select_samples(
+    project: Project,
+    spec: Scenario,
+    scorers: Scorers,
+    mode: Mode,
+    *,
+    limit: int | None,
+    shard: Shard | None,
+    allow_missing: bool = False,
+) -> list[Sample]:
+    """The dataset's samples a run scores: the first `limit`, or those of one shard."""
+    dataset = load_dataset(
+        project.path(spec.dataset),
+        spec.quality_metrics,
+        shown=spec.dataset,
+        complete=mode == "dry-run" and not allow_missing,
+        rated=spec.judge_metrics,
+        checks=scorers.checks(),
+    )
+    samples = dataset.samples[:limit] if limit else dataset.samples
+    if shard is not None:
+        if limit:
+            raise UsageError("--shard splits the whole dataset; it cannot be combined with --limit")
+        samples = [sample for sample in samples if belongs(sample.id, shard)]
+    return samples
 
 
 def load_scorers(project: Project, name: str, spec: Scenario, mode: Mode) -> Scorers:
@@ -149,7 +179,7 @@ def _has_endpoint(project: Project, spec: Scenario) -> bool:
 def needs_offline_only(project: Project, name: str) -> bool:
     """Whether a live run of the scenario lacks an endpoint it would need (fork PRs have no secrets)."""
     spec = project.params.scenarios[name]
-    wants = spec.generator is not None or bool(spec.judge_metrics)
+    wants = spec.generator is not None or bool(spec.judge_metrics) or bool(spec.pairwise_metrics)
     return wants and not _has_endpoint(project, spec)
 
 
@@ -179,122 +209,8 @@ def _with_offline_scores(
     return combined
 
 
-def endpoint(own: str | None, project: Project, model: str | None = None) -> Endpoint | None:
-    """A model's endpoint, validated: its own url, else LLM_URL, else llm.url in params.yaml."""
-    from benchgate.llm.endpoint import parse_endpoint
-
-    shown = project.params_path.name
-    for value, source in (
-        (own, f"{shown}: the url of model {model!r}"),
-        (os.environ.get("LLM_URL"), "LLM_URL"),
-        (project.params.llm.url, f"{shown}: llm.url"),
-    ):
-        if value:
-            return parse_endpoint(value, source)
-    return None
-
-
 def _shown_endpoint(project: Project, spec: Scenario) -> str | None:
     found = endpoint(
         spec.judge.url if spec.judge else None, project, spec.judge.model if spec.judge else None
     )
     return found.shown if found else None
-
-
-def _live_scores(
-    project: Project, spec: Scenario, samples: list[Sample], options: LiveOptions, metrics: list[str]
-) -> tuple[list[SampleScore], Reliability]:
-    import asyncio
-
-    from benchgate.llm.cache import ResponseCache
-    from benchgate.llm.client import ChatClient
-    from benchgate.llm.limiter import AdaptiveLimiter
-    from benchgate.llm.live import LivePlan, default_cache_path, run_live
-    from benchgate.llm.progress import progress_for
-    from benchgate.retry import RetryPolicy
-
-    if spec.judge is None and metrics:
-        raise UsageError(
-            f"{project.params_path}: metrics {', '.join(metrics)} are judged but the scenario has no "
-            "`judge:`; live mode needs one"
-        )
-    judge_at = endpoint(
-        spec.judge.url if spec.judge else None, project, spec.judge.model if spec.judge else None
-    )
-    generator_at = endpoint(spec.generator.url, project, spec.generator.model) if spec.generator else None
-    if (metrics and judge_at is None) or (spec.generator is not None and generator_at is None):
-        raise UsageError(
-            "live mode needs an LLM endpoint: set LLM_URL or llm.url in params.yaml "
-            "(or pass --offline-only to score only the metrics that need no LLM)"
-        )
-    if spec.generator is None:
-        missing = [s.id for s in samples if s.output is None]
-        if missing:
-            problem = f"{len(missing)} samples have no `output` and the scenario has no generator"
-            raise InputError([Problem(spec.dataset, None, "output", f"{problem} (first: {missing[0]!r})")])
-    settings = project.params.llm
-    plan = LivePlan(
-        scenario=spec,
-        judge=spec.judge or JudgeSpec(model="none"),
-        judge_endpoint=judge_at,
-        generator=spec.generator,
-        generator_endpoint=generator_at,
-        template=project.path(spec.prompt).read_text(encoding="utf-8"),
-        prompt_path=spec.prompt,
-        metrics=tuple(metrics),
-    )
-    cache = ResponseCache(options.cache or default_cache_path(project.root)) if options.use_cache else None
-    limiter = AdaptiveLimiter(settings.concurrency, settings.max_concurrency)
-    client = ChatClient(
-        api_key=_api_key(),
-        policy=RetryPolicy(max_attempts=settings.max_attempts, max_retry_s=settings.max_retry_s),
-        limiter=limiter,
-        timeout_s=settings.timeout_s,
-        cache=cache,
-    )
-    for route in (judge_at, generator_at):
-        if route is not None:
-            client.check(route)  # a proxy this install cannot use fails before any work
-
-    async def go() -> tuple[list[SampleScore], int]:
-        try:
-            retries = lambda: sum(client.stats.retries.values())  # noqa: E731
-            with progress_for(plan.calls(len(samples)), retries, f"{spec.prompt_version} live") as progress:
-                return await run_live(plan, samples, client, progress, workers=settings.max_concurrency)
-        finally:
-            await client.aclose()
-
-    try:
-        scores, reasks = asyncio.run(go())
-    finally:
-        if cache is not None:
-            cache.close()
-    stats = client.stats
-    return scores, Reliability(
-        requests=stats.requests,
-        retries=dict(sorted(stats.retries.items())),
-        cache_hits=stats.cache_hits,
-        cache_misses=stats.cache_misses,
-        prompt_tokens=stats.prompt_tokens,
-        completion_tokens=stats.completion_tokens,
-        reasks=reasks,
-        cost_usd=_cost(stats.tokens_by_model, settings.prices),
-    )
-
-
-def _api_key() -> str | None:
-    """LLM_API_KEY without surrounding whitespace (a trailing newline from a secrets file is common)."""
-    key = os.environ.get("LLM_API_KEY", "").strip()
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in key):
-        raise UsageError("LLM_API_KEY contains a control character or line break; check how it is set")
-    return key or None
-
-
-def _cost(tokens: dict[str, list[int]], prices: dict[str, Price]) -> float | None:
-    total, priced = 0.0, False
-    for model, (prompt, completion) in tokens.items():
-        price = prices.get(model)
-        if price is not None:
-            priced = True
-            total += (prompt * price.prompt_per_mtok + completion * price.completion_per_mtok) / 1e6
-    return round(total, 4) if priced else None

@@ -83,10 +83,22 @@ class ResponseCache:
     def _prepare(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        if self._db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            self._db.executescript("DROP TABLE IF EXISTS responses; DROP TABLE IF EXISTS formats;")
-            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self._db.executescript(_SCHEMA)
+        # One transaction holding the write lock: processes opening a fresh file at once (shards
+        # on one runner) check the version and create the tables one after another, so none of
+        # them drops tables another has already written to.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                self._db.execute("DROP TABLE IF EXISTS responses")
+                self._db.execute("DROP TABLE IF EXISTS formats")
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def get(self, key: str) -> Stored | None:
         """The stored reply, or None (also for a row that no longer parses)."""

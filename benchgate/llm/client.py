@@ -12,6 +12,7 @@ import httpx
 
 from benchgate import __version__
 from benchgate.errors import LLMError
+from benchgate.llm.budget import Budget
 from benchgate.llm.cache import UNREADABLE_AGAIN, UNREADABLE_ONCE, ResponseCache, Stored, cache_key, canonical
 from benchgate.llm.endpoint import Endpoint, shown_url
 from benchgate.llm.limiter import AdaptiveLimiter
@@ -88,8 +89,10 @@ class ChatClient:
         timeout_s: float,
         cache: ResponseCache | None,
         transport: httpx.AsyncBaseTransport | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self._api_key = api_key
+        self.budget = budget
         self._policy = policy
         self.limiter = limiter
         self.cache = cache
@@ -135,8 +138,16 @@ class ChatClient:
                     self.stats.cache_hits += 1
                     return replayed
                 second_look = int(stored.unreadable == UNREADABLE_ONCE)
+        reservation = self.budget.admit(payload) if self.budget is not None else 0.0
         self.stats.cache_misses += 1
-        reply = await self._send_with_retries(endpoint, payload, body)
+        try:
+            reply = await self._send_with_retries(endpoint, payload, body)
+        except BaseException:
+            if self.budget is not None:
+                self.budget.release(reservation)
+            raise
+        if self.budget is not None:
+            self.budget.settle(reservation, model, reply.prompt_tokens, reply.completion_tokens)
         if reply.served_model is not None:
             self._served[endpoint.identity, model] = reply.served_model
         if self.cache is None:

@@ -117,8 +117,8 @@ def changes(r: GateResult) -> str:
             f"- {VERDICT[m.verdict]} **{name}**: {fmt.signed(name, m.delta)} ({interval}, "
             f"p {fmt.p_value(m.p_value)}; max drop {fmt.bound(m.threshold.max_drop)})"
         )
-    if not r.base.found:
-        lines.append("- None: there is no baseline to compare with.")
+    if not r.base.found:  # a pairwise metric's verdict needs no base results, only its outputs
+        lines += [] if significant else ["- None: there is no baseline to compare with."]
         return "\n".join(lines)
     if not significant:
         lines.append("- None beyond each metric's max drop.")
@@ -158,10 +158,17 @@ def reliability(r: GateResult) -> str:
         lines.append(f"- **Requests:** {calls.requests:,} · retried failures by status: {retries}")
         lines.append(f"- **Judge re-asks** (unreadable replies asked again): {calls.reasks:,}")
         lines.append(f"- **Cache:** {calls.cache_hits:,} hits · {calls.cache_misses:,} misses")
+    if calls.reused:
+        each = " · ".join(f"{safe.inline(m, 40)} {n:,}" for m, n in calls.reused.items())
+        total = sum(calls.reused.values())
+        lines.append(
+            f"- **Reused from base:** {total:,} judgements with byte-identical inputs, not re-sent ({each})"
+        )
+    if calls.requests or calls.cache_hits:
         tokens = f"{calls.prompt_tokens:,} prompt + {calls.completion_tokens:,} completion"
         cost = f" · est. ${calls.cost_usd:.2f}" if calls.cost_usd is not None else ""
         lines.append(f"- **Tokens:** {tokens}{cost}")
-    else:
+    elif not calls.reused:
         lines.append("- **Calls:** none (judged from stored ground truth)")
     return "\n".join(lines)
 

@@ -22,7 +22,7 @@ from benchgate import __version__
 from benchgate import formatting as fmt
 from benchgate.config import LATENCY_METRIC
 from benchgate.outcome import GateResult, MetricResult, ObservationKind
-from benchgate.report import cells
+from benchgate.report import cells, pairwise
 from benchgate.report.details import OBSERVATION
 from benchgate.report.labels import APPROVAL
 from benchgate.report.review import TAGS, ReviewRow, ReviewRows
@@ -143,7 +143,9 @@ def _metric_row(name: str, m: MetricResult) -> dict[str, str]:
     label = name if m.threshold.aggregate == "mean" else f"{name} ({m.threshold.aggregate})"
     return {
         "name": label,
-        "value": cells.value_with_ci(name, m),
+        "value": f"win rate {cells.value_with_ci(name, m)} · {pairwise.counts(m)}"
+        if pairwise.is_pairwise(m)
+        else cells.value_with_ci(name, m),
         "n": f"{m.n:,}" + (f" · {m.unscored:,} unscored" if m.unscored else ""),
         "base": fmt.value(name, m.base_value),
         "delta": cells.delta_with_ci(name, m),

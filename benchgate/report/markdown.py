@@ -9,7 +9,7 @@ from benchgate import __version__
 from benchgate import formatting as fmt
 from benchgate import neutralise as safe
 from benchgate.outcome import GateResult, MetricResult
-from benchgate.report import context, details, governance, trend
+from benchgate.report import context, details, governance, pairwise, trend
 from benchgate.report.labels import ICON, STATUS, UNPAIRED, VERDICT
 from benchgate.results import Mode
 
@@ -102,6 +102,7 @@ def _sections(r: GateResult) -> list[Section]:
         Section("changes", details.changes(r)),
         *([Section("agreement", details.agreement(r))] if r.agreement or _calibrated(r) else []),
         *([Section("judge noise", details.judge_noise(r))] if _noisy(r) else []),
+        *([Section("pairwise", pairwise.section(r))] if _pairs(r) else []),
         *([Section("trend", trend.section(r))] if r.trend else []),
     ]
     if trend.charts(r):  # dropped last of all when the report must shrink
@@ -115,6 +116,8 @@ def _sections(r: GateResult) -> list[Section]:
         parts.append(Section("added and removed ids", context.id_lists(r), optional=True))
     if r.worst:
         parts.append(Section("worst-regressed samples", details.worst(r), optional=True))
+    if r.lost_pairs:
+        parts.append(Section("most-lost pairs", pairwise.lost(r), optional=True))
     parts.append(Section("reliability", details.reliability(r)))
     if r.reliability.unscored_items:
         parts.append(Section("unscored judge replies", details.unscored(r), optional=True))
@@ -124,6 +127,10 @@ def _sections(r: GateResult) -> list[Section]:
 
 def _calibrated(r: GateResult) -> bool:
     return any(m.calibration for m in r.metrics.values())
+
+
+def _pairs(r: GateResult) -> bool:
+    return any(pairwise.is_pairwise(m) for m in r.metrics.values())
 
 
 def _noisy(r: GateResult) -> bool:
@@ -193,6 +200,8 @@ def _value_cell(name: str, m: MetricResult) -> str:
     value = fmt.value(name, m.value)
     if m.ci is not None:
         value += f" [{fmt.value(name, m.ci[0])}, {fmt.value(name, m.ci[1])}]"
+    if pairwise.is_pairwise(m):
+        value = f"win rate {value} · {pairwise.counts(m)}"
     if m.unscored:
         value += f" · {m.unscored} unscored"
     return value

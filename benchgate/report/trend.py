@@ -84,8 +84,9 @@ def section(r: GateResult) -> str:
     if trend.unavailable:
         return f"### Trend\n_Unavailable: {safe.text(trend.unavailable)}_"
     count = max((len(points) for points in trend.points.values()), default=0)
+    commits = "commit" if count == 1 else f"{count} commits"
     intro = (
-        f"The last {count} commits on {where} that changed these results ({trend.limit} at most), "
+        f"The last {commits} on {where} that changed these results ({trend.limit} at most), "
         "then this head; the flat line is the pass bound."
     )
     if trend.truncated:

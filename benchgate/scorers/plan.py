@@ -20,6 +20,8 @@ class RunPlan:
     """Judge metrics read from stored ratings (dry-run)."""
     by_llm_judge: list[str] = field(default_factory=list)
     """Judge metrics asked of the LLM judge (live)."""
+    pairwise: list[str] = field(default_factory=list)
+    """Metrics whose LLM judge compares head with base outputs (live)."""
     in_process: dict[str, Scorer] = field(default_factory=dict)
     """Metrics scored by code in this process: deterministic, python and installed scorers."""
     skipped: dict[str, str] = field(default_factory=dict)
@@ -30,7 +32,7 @@ class RunPlan:
     @property
     def calls_llm(self) -> bool:
         """Whether the run talks to an LLM endpoint at all."""
-        return self.generates or bool(self.by_llm_judge)
+        return self.generates or bool(self.by_llm_judge) or bool(self.pairwise)
 
 
 def plan_run(scenario: Scenario, scorers: Scorers, mode: Mode, *, no_llm: str | None) -> RunPlan:
@@ -40,12 +42,15 @@ def plan_run(scenario: Scenario, scorers: Scorers, mode: Mode, *, no_llm: str | 
         return RunPlan(skipped=dict.fromkeys(scenario.metrics, reason))
     plan = RunPlan(generates=mode == "live" and scenario.generator is not None)
     for metric, bound in scorers.bound.items():
-        if bound.scorer is None and mode == "dry-run":
+        pairwise = bound.info.type == "pairwise"
+        if bound.scorer is None and mode == "dry-run" and not pairwise:
             plan.from_ground_truth.append(metric)
         elif bound.info.needs_llm and mode == "dry-run":
             plan.skipped[metric] = LIVE_ONLY
         elif bound.info.needs_llm and no_llm is not None:
             plan.skipped[metric] = f"needs an LLM; {no_llm}"
+        elif pairwise:
+            plan.pairwise.append(metric)
         elif bound.scorer is None:
             plan.by_llm_judge.append(metric)
         else:

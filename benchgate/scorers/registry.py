@@ -34,6 +34,7 @@ from benchgate.scorers.specs import (
     JsonSchemaScorer,
     LengthScorer,
     NumericScorer,
+    PairwiseScorer,
     PluginScorer,
     PythonScorer,
     RegexScorer,
@@ -128,10 +129,22 @@ def _build(root: Path, scenario: Scenario, metric: str, mode: Mode) -> BoundScor
     config = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"version"})
     config["type"] = spec.type
     if spec.type == "judge":
+        # Dry-run reads stored ratings, whatever the judge would be asked.
+        config = {"type": "judge"}
         if mode == "live":
-            # What changes a live judgement: the question asked and who answers it.
-            config["description"] = scenario.metrics[metric].description
+            from benchgate.llm.criterion import criterion_for
+
+            # What changes a live judgement: the prompt asked and who answers it.
+            config["prompt"] = criterion_for(scenario.judge, metric, scenario.metrics[metric]).identity()
             config["model"] = scenario.judge.model if scenario.judge else None
+        return BoundScorer(_info(spec, config, True, BUILT_IN_VERSION, _package("benchgate")), None)
+    if isinstance(spec, PairwiseScorer):
+        from benchgate.llm.pairwise import prompt_for
+
+        # What changes a pairwise judgement: how often, who answers, and the whole prompt.
+        config["samples"] = pairwise_samples(scenario, spec)
+        config["model"] = scenario.judge.model if scenario.judge else None
+        config["prompt"] = prompt_for(scenario.judge, spec.rubric).identity()
         return BoundScorer(_info(spec, config, True, BUILT_IN_VERSION, _package("benchgate")), None)
     if isinstance(spec, PythonScorer):
         return _python(root, spec, config)
@@ -140,6 +153,13 @@ def _build(root: Path, scenario: Scenario, metric: str, mode: Mode) -> BoundScor
     scorer, check = _built_in(root, spec, config)
     package = _package(LIBRARY.get(spec.type, "benchgate"))
     return BoundScorer(_info(spec, config, False, BUILT_IN_VERSION, package), scorer, check)
+
+
+def pairwise_samples(scenario: Scenario, spec: PairwiseScorer) -> int:
+    """How many times each order of a pair is asked: the scorer's `samples`, else `judge.samples`."""
+    if spec.samples is not None:
+        return spec.samples
+    return scenario.judge.samples if scenario.judge else 1
 
 
 def _built_in(

@@ -39,16 +39,40 @@ def _type_required(schema: JsonDict) -> None:
     schema["required"] = ["type"]
 
 
+class JudgeExample(_Spec):
+    """A graded output shown to the judge before the one it grades (few-shot)."""
+
+    input: str | dict[str, Any]
+    """The example's input, as a dataset sample's `input` (a string or an object of fields)."""
+    output: str = Field(min_length=1)
+    """The example output that was graded."""
+    score: int
+    """Its score on the judge's scale (`judge.scale`)."""
+    reason: str | None = Field(default=None, min_length=1)
+    """Why it got that score, shown with it."""
+
+
 class JudgeScorer(_Spec):
     """The LLM judge: live mode asks the scenario's `judge:` model; dry-run reads `ground_truth[metric]`.
 
-    The default scorer of every metric except `latency_s`.
+    The default scorer of every metric except `latency_s`. What the judge is asked: the scenario's
+    `judge.instructions`, then this metric's `description` (the question), `rubric` and `examples`.
+    Changing any of them (or the judge's model, scale or labels) changes the live scorer's identity,
+    so a live base judged with another prompt is not paired.
     """
 
     model_config = ConfigDict(json_schema_extra=_type_required)
 
     type: Literal["judge"] = "judge"
     """Scorer type."""
+    rubric: str | None = Field(default=None, min_length=1)
+    """What each point of the judge's scale means for this metric, given as the text itself (use a
+    YAML block scalar `|` for several lines), e.g. `5 = fully correct and complete; 3 = correct but
+    misses a step; 1 = wrong`. Default: generic anchors (`5 = fully meets the criterion; 3 = partly;
+    1 = not at all` on 1-5)."""
+    examples: list[JudgeExample] = Field(default_factory=list, max_length=20)
+    """Graded examples shown to the judge for this metric, each `{input, output, score, reason}`;
+    scores lie on the judge's scale."""
 
 
 class ExactMatchScorer(_Spec):
@@ -245,6 +269,25 @@ class PythonScorer(_Spec):
         return function
 
 
+class PairwiseScorer(_Spec):
+    """The LLM judge compares each changed output with the base commit's output on the same input,
+    in both orders (head shown first, then base); the metric is the head's win rate (ties count ½).
+
+    Live only: a dry-run makes no calls, so the metric is skipped there. Outputs byte-identical
+    to the base's are ties with no call. The base output is read from the base commit's results
+    (its generated outputs, or its dataset's stored ones), never regenerated.
+    """
+
+    type: Literal["pairwise"]
+    """Scorer type."""
+    rubric: str = Field(min_length=1, max_length=4000)
+    """The question the judge answers about the two outputs, e.g. `Which answer helps the customer
+    more?`."""
+    samples: int | None = Field(default=None, ge=1, le=20)
+    """How many times each order of each changed pair is asked; the votes of an order are
+    combined by majority. Default: `judge.samples`."""
+
+
 def _not_built_in(schema: JsonDict) -> None:
     """A JSON Schema hint: an installed scorer's type is none of the built-in ones."""
     names: list[JsonValue] = [*sorted(BUILT_IN)]
@@ -287,6 +330,7 @@ BUILT_IN: dict[str, type[BaseModel]] = {
     "chrf": ChrfScorer,
     "rouge_l": RougeLScorer,
     "python": PythonScorer,
+    "pairwise": PairwiseScorer,
 }
 """Scorer types benchgate ships, by `type:` name."""
 
@@ -323,6 +367,7 @@ ScorerSpec = Annotated[
     | Annotated[ChrfScorer, Tag("chrf")]
     | Annotated[RougeLScorer, Tag("rouge_l")]
     | Annotated[PythonScorer, Tag("python")]
+    | Annotated[PairwiseScorer, Tag("pairwise")]
     | Annotated[PluginScorer, Tag("plugin")],
     Discriminator(
         _tag,

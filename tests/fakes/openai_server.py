@@ -27,6 +27,7 @@ import hmac
 import io
 import json
 import math
+import re
 import signal
 import socket
 import socketserver
@@ -235,6 +236,42 @@ def make_default_responder(seed: int) -> Responder:
     return respond
 
 
+_ANSWER = re.compile(r"Answer (A|B):\n<<<DATA (\w+)>>>\n(.*?)\n<<<END DATA \2>>>", re.DOTALL)
+
+
+def pairwise_answers(request: JsonDict) -> tuple[str, str] | None:
+    """The two fenced answers (A, B) of a pairwise judge call, or None for any other call."""
+    found = {m.group(1): m.group(3) for m in _ANSWER.finditer(last_user_text(request))}
+    return (found["A"], found["B"]) if set(found) == {"A", "B"} else None
+
+
+def make_pairwise_responder(
+    marker: str, position_bias: float = 0.0, seed: int = 0, other: Responder | None = None
+) -> Responder:
+    """A pairwise judge that prefers the answer containing `marker` (a tie when both or neither do)
+    and, on a share `position_bias` of calls (fixed per request body and seed), names A whatever the
+    answers say. Calls that are not pairwise go to `other` (default: `make_default_responder`)."""
+    if not 0.0 <= position_bias <= 1.0:
+        raise ValueError(f"position_bias must be within 0..1, got {position_bias}")
+    fallback = other or make_default_responder(seed)
+
+    def respond(request: JsonDict) -> str:
+        answers = pairwise_answers(request)
+        if answers is None:
+            return fallback(request)
+        first, second = (marker in answer for answer in answers)
+        winner = "tie" if first == second else "A" if first else "B"
+        asked = canonical_json([request.get("messages"), request.get("seed")])
+        digest = hashlib.sha256(b"%d:" % seed + asked).digest()
+        if _unit(digest, 0) < position_bias:
+            winner = "A"
+        if "response_format" not in request and "WINNER: A|B|TIE" in last_user_text(request):
+            return f"The fake judge prefers {winner}.\nWINNER: {winner.upper()}"
+        return json.dumps({"winner": winner, "reason": "fake pairwise judge"})
+
+    return respond
+
+
 def approx_tokens(chars: int) -> int:
     """OpenAI-ish token estimate (about four characters per token), never zero."""
     return max(1, round(chars / 4))
@@ -393,6 +430,8 @@ class _Counters:
     peak_in_flight: int = 0
     by_body: dict[str, int] = field(default_factory=dict)
     by_body_ok: dict[str, int] = field(default_factory=dict)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 class _State:
@@ -427,6 +466,10 @@ class _State:
             status[key] = status.get(key, 0) + 1
             for tag in reply.tags:
                 self.counters.tags[tag] = self.counters.tags.get(tag, 0) + 1
+            if reply.status == 200 and reply.payload is not None:
+                usage = reply.payload.get("usage") or {}
+                self.counters.prompt_tokens += int(usage.get("prompt_tokens", 0))
+                self.counters.completion_tokens += int(usage.get("completion_tokens", 0))
             if reply.status == 200 and digest is not None:
                 ok = self.counters.by_body_ok
                 ok[digest] = ok.get(digest, 0) + 1
@@ -467,6 +510,8 @@ class _State:
                 "peak_in_flight": c.peak_in_flight,
                 "by_body": dict(c.by_body),
                 "by_body_ok": dict(c.by_body_ok),
+                "prompt_tokens": c.prompt_tokens,
+                "completion_tokens": c.completion_tokens,
             }
             stats.update({tag: c.tags.get(tag, 0) for tag in self.TAGS})
             return stats
@@ -857,7 +902,8 @@ class FakeOpenAIServer:
         the values sum to total_requests once nothing is in flight); reset, malformed,
         truncated, slow (fault counts); overloaded (capacity 429s); in_flight and
         peak_in_flight (requests holding a capacity slot); by_body and by_body_ok (arrivals
-        and 200s per sha256 hex of the canonical request body).
+        and 200s per sha256 hex of the canonical request body); prompt_tokens and
+        completion_tokens (the usage the 200s reported: about four characters a token).
         """
         return self._engine.state.snapshot()
 

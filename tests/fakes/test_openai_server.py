@@ -395,3 +395,25 @@ def test_cli_prints_its_url_and_serves_until_sigterm(http: httpx.Client) -> None
         if process.poll() is None:
             process.kill()
             process.wait(timeout=5)
+
+
+def test_the_pairwise_judge_prefers_the_marker_and_follows_the_first_slot_on_its_share() -> None:
+    from benchgate.llm.pairwise import PairPrompt
+    from tests.fakes.openai_server import make_pairwise_responder
+
+    def ask(first: str, second: str, style: str = "json", salt: int = 0) -> str:
+        request = {
+            "messages": PairPrompt("You grade.", "Which?").messages(f"input {salt}", first, second, style)
+        }
+        if style == "json":
+            request["response_format"] = {"type": "json_object"}
+        return make_pairwise_responder("[ok]", 0.3)(request)
+
+    assert json.loads(ask("a [ok]", "b"))["winner"] == "A"
+    assert json.loads(ask("a", "b"))["winner"] in ("tie", "A")
+    assert ask("a", "b [ok]", style="text").splitlines()[-1] in ("WINNER: B", "WINNER: A")
+    first = sum(json.loads(ask("a", "b [ok]", salt=i))["winner"] == "A" for i in range(400))
+    assert 0.24 < first / 400 < 0.36, "the configured share of calls names the first slot"
+    assert make_pairwise_responder("[ok]")({"messages": [{"role": "user", "content": "hi"}]}).startswith(
+        "Дайджест"
+    )

@@ -127,3 +127,42 @@ def test_a_cache_from_the_previous_schema_is_replaced(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"replies", "formats"}
+
+
+WRITER = """
+import sys, time
+from pathlib import Path
+from benchgate.llm.cache import ResponseCache
+path, who, rows, start = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+while time.time() < start:  # every writer opens the fresh file at the same moment
+    time.sleep(0.001)
+cache = ResponseCache(path)
+for row in range(rows):
+    reply = {"content": f"{who}-{row}", "prompt_tokens": 1, "completion_tokens": 1, "latency_s": 0.0}
+    cache.put(f"{who}-{row}", "judge", None, reply)
+cache.close()
+"""
+
+
+def test_several_processes_write_one_fresh_cache_at_once_and_lose_nothing(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path, writers, rows = tmp_path / "cache.sqlite", 4, 300
+    start = time.time() + 1.5  # after every interpreter has started
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), f"w{n}", str(rows), str(start)])
+        for n in range(writers)
+    ]
+    codes = [proc.wait(timeout=60) for proc in procs]
+    assert codes == [0] * writers
+    cache = ResponseCache(path)
+    try:
+        for n in range(writers):
+            for row in range(rows):
+                stored = cache.get(f"w{n}-{row}")
+                assert stored is not None and stored.reply["content"] == f"w{n}-{row}"
+    finally:
+        cache.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM replies").fetchone()[0] == writers * rows

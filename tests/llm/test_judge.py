@@ -10,15 +10,25 @@ from pathlib import Path
 import httpx
 import pytest
 
-from benchgate.config import JudgeSpec
+from benchgate.config import JudgeSpec, MetricSpec
 from benchgate.errors import LLMError
 from benchgate.llm.cache import ResponseCache
+from benchgate.llm.criterion import criterion_for
 from benchgate.llm.endpoint import parse_endpoint
 from benchgate.llm.judge import FormatNegotiator, Judgement, judge_once, judge_question
 from tests.llm.clients import quick_client
 
 ENDPOINT = parse_endpoint("http://llm.test:8000", "LLM_URL")
 SPEC = JudgeSpec(model="judge")
+COVERAGE = MetricSpec.model_validate(
+    {
+        "pass": 0.8,
+        "scorer": {
+            "type": "judge",
+            "rubric": "5 = every significant post is covered; 1 = most posts are missing.",
+        },
+    }
+)
 REJECTION = {"detail": [{"loc": ["body", "response_format"], "msg": "Extra inputs are not permitted"}]}
 
 
@@ -37,7 +47,8 @@ def judged(
         return answer(body)
 
     client = quick_client(httpx.MockTransport(handler), cache=cache)
-    question = judge_question("coverage", None, "1. [08:00] post", "digest", None)
+    criterion = criterion_for(SPEC, "coverage", COVERAGE)
+    question = judge_question(criterion, "1. [08:00] post", "digest", None)
 
     async def go() -> Judgement:
         try:

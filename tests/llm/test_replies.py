@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from benchgate.llm.judge import SYSTEM, judge_question
-from benchgate.llm.replies import parse_score, parse_score_line
+from benchgate.config import MetricSpec
+from benchgate.llm.criterion import criterion_for
+from benchgate.llm.judge import judge_question
+from benchgate.llm.replies import SCALES, parse_score, parse_score_line
+
+SYSTEM = criterion_for(None, "coverage", MetricSpec.model_validate({"pass": 0.8})).system("json")
 
 
 @pytest.mark.parametrize(
@@ -51,9 +57,10 @@ def test_truncated_json_is_read_only_when_the_server_cut_the_reply() -> None:
 
 
 def test_an_echoed_example_or_rubric_is_not_a_verdict() -> None:
-    question = judge_question(
-        "coverage", 'answer like {"score": 3, "reason": "one post is missing"}', "posts", "digest", None
+    spec = MetricSpec.model_validate(
+        {"pass": 0.8, "description": 'answer like {"score": 3, "reason": "one post is missing"}'}
     )
+    question = judge_question(criterion_for(None, "coverage", spec), "posts", "digest", None)
     prompt = "\n".join(m["content"] for m in question.messages("json"))
     echo = 'You asked: answer like {"score": 3,\n   "reason": "one post is missing"}'
     assert parse_score(echo, prompt=prompt).score is None
@@ -95,3 +102,36 @@ def test_plain_text_mode_reads_the_anchored_last_line(reply: str, score: float) 
 def test_plain_text_mode_reads_nothing_else(reply: str) -> None:
     verdict = parse_score_line(reply, prompt="Reply with a last line SCORE: N")
     assert verdict.score is None and verdict.problem
+
+
+@pytest.mark.parametrize(
+    ("scale", "reply", "normalised"),
+    [
+        ("1-10", '{"score": 10, "reason": "solved"}', 1.0),
+        ("1-10", '{"score": 1, "reason": "wrong"}', 0.0),
+        ("1-10", '{"score": 4, "reason": "partly"}', 1 / 3),
+        ("binary", '{"score": 1, "reason": "yes"}', 1.0),
+        ("binary", '{"score": 0, "reason": "no"}', 0.0),
+        ("1-5", '{"score": 3, "reason": "partly"}', 0.5),
+    ],
+)
+def test_each_scale_maps_onto_zero_to_one(scale: str, reply: str, normalised: float) -> None:
+    verdict = parse_score(reply, scale=SCALES[scale])
+    assert verdict.normalised == pytest.approx(normalised)
+    assert parse_score_line(f"fine\nSCORE: {json.loads(reply)['score']}", scale=SCALES[scale]).normalised == (
+        pytest.approx(normalised)
+    )
+
+
+@pytest.mark.parametrize(
+    ("scale", "reply", "problem"),
+    [
+        ("binary", '{"score": 0.5}', "score 0.5 is neither 0 nor 1"),
+        ("binary", '{"score": 2}', "score 2 is outside 0..1"),
+        ("1-10", '{"score": 0}', "score 0 is outside 1..10"),
+        ("1-10", '{"score": 11}', "score 11 is outside 1..10"),
+    ],
+)
+def test_a_score_off_the_scale_is_unscored(scale: str, reply: str, problem: str) -> None:
+    verdict = parse_score(reply, scale=SCALES[scale])
+    assert (verdict.score, verdict.problem) == (None, problem)

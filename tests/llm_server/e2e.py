@@ -53,7 +53,8 @@ def prepare(project: Path, model: str) -> None:
     params = yaml.load((project / "params.yaml").read_text(encoding="utf-8"))
     scenario = params["scenarios"][SCENARIO]
     scenario["generator"] = {"model": model, "max_tokens": 128, "temperature": 0}
-    scenario["judge"] = {"model": model, "max_tokens": 64, "temperature": 0}
+    # Only the model and its budget change: the example's framing, labels and rubrics stay.
+    scenario["judge"].update({"model": model, "max_tokens": 64, "temperature": 0})
     # The server runs one request at a time, and only sequential requests repeat exactly.
     params["llm"] = {"concurrency": 1, "max_concurrency": 1, "timeout_s": 600}
     with (project / "params.yaml").open("w", encoding="utf-8") as handle:
