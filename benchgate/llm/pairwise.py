@@ -21,7 +21,7 @@ from benchgate.llm.endpoint import Endpoint
 from benchgate.llm.judge import FormatNegotiator, chat_payload, style_of
 from benchgate.llm.pool import drain
 from benchgate.llm.progress import Progress
-from benchgate.llm.replies import _Echo, _json_objects
+from benchgate.llm.replies import EchoGuard, json_objects
 from benchgate.results import PairVotes, Vote
 
 PROMPT_VERSION = "1"
@@ -127,7 +127,7 @@ def read_winner(text: str, style: str, prompt: str = "") -> Read:
     """The slot a reply names; objects or lines copied from the prompt do not count."""
     if not text.strip():
         return Read(None, problem="empty reply")
-    echoed = _Echo(prompt)
+    echoed = EchoGuard(prompt)
     if style == "text":
         lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
         match = _WINNER_LINE.fullmatch(lines[-1])
@@ -138,7 +138,7 @@ def read_winner(text: str, style: str, prompt: str = "") -> Read:
         whole = json.loads(text, strict=False)
     except (ValueError, RecursionError):
         whole = None
-    found = [(text, whole)] if isinstance(whole, dict) else list(reversed(_json_objects(text)))
+    found = [(text, whole)] if isinstance(whole, dict) else list(reversed(json_objects(text)))
     for raw, obj in found:
         if "winner" in obj and not echoed(raw):
             return _slot(obj.get("winner"), obj.get("reason"))

@@ -79,7 +79,7 @@ def parse_score(
     if not text.strip():
         return ParsedScore(None, None, "empty reply")
     checked = _Checker(scale)
-    echoed = _Echo(prompt)
+    echoed = EchoGuard(prompt)
     try:
         whole = json.loads(text, strict=False)
     except (ValueError, RecursionError):
@@ -88,7 +88,7 @@ def parse_score(
         return checked(whole.get("score"), whole.get("reason"))
     candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
     for candidate in candidates:
-        for raw, obj in reversed(_json_objects(candidate)):
+        for raw, obj in reversed(json_objects(candidate)):
             if "score" in obj and not echoed(raw):
                 return checked(obj.get("score"), obj.get("reason"))
     if finish_reason == _CUT:
@@ -105,13 +105,13 @@ def parse_score_line(text: str, *, prompt: str = "", scale: Scale = DEFAULT_SCAL
     if not lines:
         return ParsedScore(None, None, "empty reply")
     match = _SCORE_LINE.fullmatch(lines[-1])
-    if match is None or _Echo(prompt)(lines[-1]):
+    if match is None or EchoGuard(prompt)(lines[-1]):
         return ParsedScore(None, None, f"last line is not `SCORE: N`: {lines[-1][:40]!r}")
     reason = " ".join(lines[:-1]) or None
     return _Checker(scale)(match.group(1), reason)
 
 
-class _Echo:
+class EchoGuard:
     """Whether a piece of the reply is a copy of the prompt (compared with whitespace collapsed)."""
 
     def __init__(self, prompt: str) -> None:
@@ -157,7 +157,7 @@ class _Checker:
         return ParsedScore(score, note, scale=scale)
 
 
-def _json_objects(text: str) -> list[tuple[str, dict[str, object]]]:
+def json_objects(text: str) -> list[tuple[str, dict[str, object]]]:
     """Every top-level `{...}` in `text` that parses as a JSON object, with its text, in order."""
     found: list[tuple[str, dict[str, object]]] = []
     depth, start, in_string, escaped = 0, -1, False, False
