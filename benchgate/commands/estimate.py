@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchgate.commands.live_calls import LiveOptions, LiveSetup, cap, prepare_planned
+from benchgate.commands.live_calls import LiveOptions, LiveSetup, cap, prepare_live
 from benchgate.commands.pairwise_base import pairwise_base
 from benchgate.commands.run import load_scorers, select_samples
 from benchgate.dataset import Sample
@@ -83,7 +83,7 @@ def estimate_run(
     estimate = Estimate(name, len(samples), cap_usd=cap(project, options))
     if not plan.calls_llm:
         return estimate
-    setup = prepare_planned(
+    setup = prepare_live(
         project, name, spec, samples, plan=plan, scorers=scorers, options=options, compared=compared
     )
     cache = _open_cache(project.root, options)

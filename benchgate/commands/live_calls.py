@@ -11,7 +11,7 @@ from benchgate.config import JudgeSpec, Scenario
 from benchgate.dataset import Sample
 from benchgate.errors import BenchgateError, GitError, InputError, Problem, UsageError
 from benchgate.params_file import Project
-from benchgate.results import Reliability, SampleScore, ScorerInfo, Truncation
+from benchgate.results import Reliability, SampleScore, Truncation
 
 if TYPE_CHECKING:
     from benchgate.base_outputs import BaseOutputs
@@ -75,14 +75,19 @@ def prepare_live(
     spec: Scenario,
     samples: list[Sample],
     *,
-    metrics: list[str],
-    scorers: dict[str, ScorerInfo],
+    plan: RunPlan,
+    scorers: Scorers,
     options: LiveOptions,
-    pairwise: PairwiseWork | None = None,
+    compared: BaseOutputs | None,
 ) -> LiveSetup:
-    """Check the endpoints and inputs, and find the base judgements that can be reused."""
+    """Check the endpoints and inputs of what the run plan judges (LLM-judged and pairwise metrics),
+    and find the base judgements that can be reused."""
+    from benchgate.commands.pairwise_base import pairwise_work
     from benchgate.llm.live import LivePlan
     from benchgate.llm.reuse import reusable, settings_digest
+
+    metrics, infos = plan.by_llm_judge, scorers.infos()
+    pairwise = pairwise_work(spec, plan, compared)
 
     judged = [*metrics, *(pairwise.metrics if pairwise else ())]
     if spec.judge is None and judged:
@@ -107,9 +112,9 @@ def prepare_live(
     judge = spec.judge or JudgeSpec(model="none")
     settings = {}
     if judge_at is not None and spec.judge is not None:
-        settings = {m: settings_digest(judge_at.identity, judge, m, scorers.get(m)) for m in metrics}
+        settings = {m: settings_digest(judge_at.identity, judge, m, infos.get(m)) for m in metrics}
     base, base_calls = _base_run(project, name, options) if settings else ([], None)
-    plan = LivePlan(
+    live_plan = LivePlan(
         scenario=spec,
         judge=judge,
         judge_endpoint=judge_at,
@@ -121,33 +126,7 @@ def prepare_live(
         settings=settings,
         reuse=reusable(base, metrics) if options.reuse else {},
     )
-    return LiveSetup(plan, base, base_calls, pairwise)
-
-
-def prepare_planned(
-    project: Project,
-    name: str,
-    spec: Scenario,
-    samples: list[Sample],
-    *,
-    plan: RunPlan,
-    scorers: Scorers,
-    options: LiveOptions,
-    compared: BaseOutputs | None,
-) -> LiveSetup:
-    """`prepare_live` for what a run plan judges: its LLM-judged and its pairwise metrics."""
-    from benchgate.commands.pairwise_base import pairwise_work
-
-    return prepare_live(
-        project,
-        name,
-        spec,
-        samples,
-        metrics=plan.by_llm_judge,
-        scorers=scorers.infos(),
-        options=options,
-        pairwise=pairwise_work(spec, plan, compared),
-    )
+    return LiveSetup(live_plan, base, base_calls, pairwise)
 
 
 def _base_run(

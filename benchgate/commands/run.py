@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchgate.commands.live_calls import LiveOptions, endpoint, live_scores, prepare_planned
+from benchgate.commands.live_calls import LiveOptions, endpoint, live_scores, prepare_live
 from benchgate.commands.pairwise_base import pairwise_base
 from benchgate.config import Scenario
 from benchgate.dataset import Sample, load_dataset
@@ -91,7 +91,7 @@ def run_scenario(
         judge = GROUND_TRUTH_JUDGE
     elif plan.calls_llm:
         options = live or LiveOptions()
-        setup = prepare_planned(
+        setup = prepare_live(
             project, name, spec, samples, plan=plan, scorers=scorers, options=options, compared=compared
         )
         judged, reliability = live_scores(project, spec, samples, options, setup)
