@@ -88,7 +88,9 @@ def _modes_disagree(r: GateResult) -> Iterator[Observation]:
         return
     for name, m in r.metrics.items():
         theirs = other.metrics.get(name)
-        if theirs is None or theirs.status == m.threshold_status:
+        # A side without a value (skipped, or nothing scored) is missing evidence, reported as such
+        # elsewhere; it has no verdict to disagree with.
+        if theirs is None or theirs.value is None or m.value is None or theirs.status == m.threshold_status:
             continue
         sides = [(r.mode, m.value, m.threshold_status), (other.mode, theirs.value, theirs.status)]
         sides.sort(key=lambda side: side[0])  # dry-run before live, as the pilot's table reads

@@ -110,3 +110,20 @@ def test_a_clean_dry_run_has_nothing_to_observe_beyond_its_bounds() -> None:
     _, scores, outputs = example_scores()
     result = example_result(scores, scores, outputs)
     assert {o.kind for o in result.observations} == {"between-bounds"}
+
+
+def test_a_metric_without_a_value_in_the_other_mode_is_no_disagreement() -> None:
+    """A metric the other mode skipped (a pairwise one in dry-run) has nothing to disagree with."""
+    from tests.reporting import as_judged, live_info
+
+    _, truth, outputs = example_scores()
+    live = lowered(as_judged(truth), "informativeness", 16, 0.2)
+    result = example_result(live, live, outputs, info=live_info(), companion=truth)
+    assert result.companion is not None
+    assert ("modes-disagree", "informativeness") in kinds(result)
+    blank = result.companion.metrics["informativeness"].model_copy(update={"value": None, "status": "fail"})
+    other = result.companion.model_copy(
+        update={"metrics": result.companion.metrics | {"informativeness": blank}}
+    )
+    found = observe(result.model_copy(update={"companion": other}))
+    assert ("modes-disagree", "informativeness") not in [(o.kind, o.metric) for o in found]
