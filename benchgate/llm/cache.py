@@ -16,8 +16,11 @@ model answers that way) and later runs replay it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import random
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +81,25 @@ class ResponseCache:
         except (OSError, sqlite3.Error) as exc:
             raise UsageError(f"{path}: cannot open the response cache ({exc}); pass --no-cache") from None
         self._lock_wait_s = lock_wait_s
-        self._guarded(self._prepare)
+        self._guarded(self._prepare_patiently)
+
+    def _prepare_patiently(self) -> None:
+        """Prepare, retrying while other processes prepare the same fresh file.
+
+        Switching a fresh file to WAL takes an exclusive lock; two processes that both read the
+        file first deadlock, and sqlite then answers "locked" at once instead of waiting out the
+        busy timeout. Backing off and retrying (bounded by the lock wait) resolves it.
+        """
+        deadline = time.monotonic() + self._lock_wait_s
+        for attempt in itertools.count():
+            try:
+                self._prepare()
+                return
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() >= deadline:
+                    raise
+                time.sleep(min(0.2, 0.005 * 2**attempt) * random.uniform(0.5, 1.0))
 
     def _prepare(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -97,7 +118,8 @@ class ResponseCache:
                     self._db.execute(statement)
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
 
     def get(self, key: str) -> Stored | None:
