@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, BinaryIO, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.config import JsonDict
@@ -173,41 +173,71 @@ def read_dataset(
     judge metrics, since other scorers compute their values). `checks` are the scenario's
     scorers' demands on each sample (e.g. a `reference`).
     """
+    problems: list[Problem] = []
+    samples = scan_dataset(
+        path, metrics, problems, shown=shown, complete=complete, rated=rated, checks=checks
+    )
+    return Dataset(shown or str(path), list(samples)), problems
+
+
+def scan_dataset(
+    path: Path,
+    metrics: list[str] | None,
+    problems: list[Problem],
+    *,
+    shown: str | None = None,
+    complete: bool = False,
+    rated: Sequence[str] | None = None,
+    checks: Sequence[SampleCheck] = (),
+) -> Iterator[Sample]:
+    """As `read_dataset`, each valid sample given as its line is read and every problem added to
+    `problems`: a caller that keeps less than the sample (a dry-run keeps its scores) never holds
+    the whole dataset. `problems` is complete once the iterator is exhausted.
+    """
     name = shown or str(path)
     try:
-        raw = path.read_bytes()
+        handle = path.open("rb")
     except FileNotFoundError:
-        return Dataset(name, []), [Problem(name, None, None, dvc.not_pulled(path) or "file not found")]
+        problems.append(Problem(name, None, None, dvc.not_pulled(path) or "file not found"))
+        return
     except OSError as exc:
-        return Dataset(name, []), [Problem(name, None, None, f"cannot read: {exc.strerror}")]
-    raw = raw.removeprefix(b"\xef\xbb\xbf")
-    samples: list[Sample] = []
-    problems: list[Problem] = []
+        problems.append(Problem(name, None, None, f"cannot read: {exc.strerror}"))
+        return
     first_line_of: dict[str, int] = {}
     known = None if metrics is None else set(metrics)
     shared = FieldSets()
-    for number, line in enumerate(raw.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            sample = shared.share(Sample.model_validate_json(line))
-        except ValidationError as exc:
-            problems.extend(_utf8_problem(name, number, line) or _problems(name, number, exc))
-            continue
-        line_problems = _check_sample(name, number, sample, known, first_line_of)
-        if complete:
-            line_problems += _incomplete(name, number, sample, (metrics or []) if rated is None else rated)
-        for check in checks:
-            found = check(sample)
-            if found is not None:
-                line_problems.append(Problem(name, number, *found))
-        problems.extend(line_problems)
-        first_line_of.setdefault(sample.id, number)
-        if not line_problems:
-            samples.append(sample)
-    if not samples and not problems:
+    found = False
+    with handle:
+        for number, line in enumerate(_lines(handle), start=1):
+            if not line.strip():
+                continue
+            try:
+                sample = shared.share(Sample.model_validate_json(line))
+            except ValidationError as exc:
+                problems.extend(_utf8_problem(name, number, line) or _problems(name, number, exc))
+                continue
+            line_problems = _check_sample(name, number, sample, known, first_line_of)
+            if complete:
+                wanted = (metrics or []) if rated is None else rated
+                line_problems += _incomplete(name, number, sample, wanted)
+            for check in checks:
+                failed = check(sample)
+                if failed is not None:
+                    line_problems.append(Problem(name, number, *failed))
+            problems.extend(line_problems)
+            first_line_of.setdefault(sample.id, number)
+            if not line_problems:
+                found = True
+                yield sample
+    if not found and not problems:
         problems.append(Problem(name, 1, None, "file is empty; expected one JSON object per line"))
-    return Dataset(name, samples), problems
+
+
+def _lines(handle: BinaryIO) -> Iterator[bytes]:
+    """The file's lines as `split(b"\\n")` gives them (a leading BOM dropped), read one at a time."""
+    for number, read in enumerate(handle):
+        line = read.removeprefix(b"\xef\xbb\xbf") if number == 0 else read
+        yield line[:-1] if line.endswith(b"\n") else line
 
 
 def _check_sample(

@@ -22,10 +22,8 @@ def test_a_trusted_record_is_the_validated_one() -> None:
     assert fast == checked and type(fast) is SampleScore
     assert fast.model_dump_json(exclude_defaults=True) == checked.model_dump_json(exclude_defaults=True)
     assert fast.model_fields_set == set(SampleScore.model_fields)
-    assert (
-        fast.replies == {}
-        and fast.replies is not SampleScore.trusted("s2", scores={}, unscored={}, latency_s=None).replies
-    )
+    other = SampleScore.trusted("s2", scores={}, unscored={}, latency_s=None)
+    assert fast.replies == {} and fast.replies is other.replies  # shared while empty: see below
     with pytest.raises(ValidationError, match="frozen"):
         fast.id = "s2"  # type: ignore[misc]
 
@@ -63,3 +61,19 @@ def test_records_read_from_one_file_share_their_fields_set_safely(tmp_path: Path
     )
     first, second = load_dataset(samples, None).samples
     assert first.model_fields_set is second.model_fields_set
+
+
+def test_empty_dict_fields_of_records_read_from_a_file_are_shared(tmp_path: Path) -> None:
+    """64 bytes per empty dict per record: at 1M records read twice by a gate, ~0.8 GB."""
+    lines = b'{"id":"a","scores":{"x":0.5}}\n{"id":"b","scores":{},"notes":{"x":"n"}}\n'
+    a, b = parse_scores(lines, SCORES)
+    assert a.replies is b.replies is a.notes and a.scores == {"x": 0.5} and b.notes == {"x": "n"}
+    assert [s.model_dump_json(exclude_defaults=True) for s in (a, b)] == [
+        SampleScore.model_validate_json(line).model_dump_json(exclude_defaults=True)
+        for line in lines.splitlines()
+    ]
+    samples = tmp_path / "dataset.jsonl"
+    samples.write_text('{"id": "s1", "input": "x"}\n{"id": "s2", "input": "z", "output": "o"}\n')
+    first, second = load_dataset(samples, None).samples
+    assert first.meta is second.meta == {}
+    assert (first.model_fields_set, second.model_fields_set) == ({"id", "input"}, {"id", "input", "output"})

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from benchgate.commands.live_calls import LiveOptions, endpoint, live_scores, prepare_live
 from benchgate.commands.pairwise_base import pairwise_base
 from benchgate.config import Scenario
-from benchgate.dataset import Sample, load_dataset
-from benchgate.errors import InfraError, InputError, UsageError
+from benchgate.dataset import Sample, scan_dataset
+from benchgate.errors import InfraError, InputError, Problem, UsageError
 from benchgate.fingerprint import file_ref
-from benchgate.ground_truth import judge_with_ground_truth
+from benchgate.ground_truth import judge_sample, judge_with_ground_truth
 from benchgate.metrics import summarise
 from benchgate.params_file import Project, load_project, problems_at
 from benchgate.results import MetricSummary, Mode, Reliability, RunInfo, SampleScore, Shard, Truncation
@@ -23,6 +25,7 @@ from benchgate.shards import belongs
 GROUND_TRUTH_JUDGE = "ground truth"
 NO_ENDPOINT = "no LLM endpoint is configured (LLM_URL or llm.url)"
 OFFLINE_ONLY = "the run was asked to make no LLM calls (--offline-only)"
+Kept = TypeVar("Kept")
 
 
 @dataclass(frozen=True)
@@ -78,15 +81,33 @@ def run_scenario(
     project = load_project(params)
     name, spec = project.scenario(scenario)
     scorers = load_scorers(project, name, spec, mode)
-    samples = select_samples(
-        project, spec, scorers, mode, limit=limit, shard=shard, allow_missing=allow_missing
-    )
     plan = plan_run(spec, scorers, mode, no_llm=_no_llm(project, spec, mode, offline_only))
+    judged: list[SampleScore] | None = None
+    samples: list[Sample] = []
+    if plan.from_ground_truth and not plan.in_process and not plan.calls_llm:
+        # Only the ratings are read: each sample is judged as its line is read and not kept,
+        # so a dry-run of 1M samples never holds the dataset (docs/benchmarks.md).
+        rated = plan.from_ground_truth
+        judged = chosen_samples(
+            project,
+            spec,
+            scorers,
+            mode,
+            lambda sample: judge_sample(sample, rated),
+            limit=limit,
+            shard=shard,
+            allow_missing=allow_missing,
+        )
+    else:
+        samples = select_samples(
+            project, spec, scorers, mode, limit=limit, shard=shard, allow_missing=allow_missing
+        )
     plan, compared = pairwise_base(project, name, spec, plan, base)
     reliability = Reliability()
-    judged: list[SampleScore] | None = None
     judge = "none"
-    if plan.from_ground_truth:
+    if judged is not None:
+        judge = GROUND_TRUTH_JUDGE
+    elif plan.from_ground_truth:
         judged = judge_with_ground_truth(samples, plan.from_ground_truth)
         judge = GROUND_TRUTH_JUDGE
     elif plan.calls_llm:
@@ -102,7 +123,7 @@ def run_scenario(
         scenario=name,
         mode=mode,
         dataset=file_ref(project.root, spec.dataset),
-        samples=len(samples),
+        samples=len(scores),
         limit=limit,
         prompt=file_ref(project.root, spec.prompt),
         prompt_version=spec.prompt_version,
@@ -121,7 +142,7 @@ def run_scenario(
     write_run(directory, scores, summaries, info)
     if reliability.truncated is not None:
         raise BudgetStop(reliability.truncated, directory)
-    return RunOutcome(name, mode, directory, len(samples), summaries, reliability, plan.skipped)
+    return RunOutcome(name, mode, directory, len(scores), summaries, reliability, plan.skipped)
 
 
 def select_samples(
@@ -135,20 +156,46 @@ def select_samples(
     allow_missing: bool = False,
 ) -> list[Sample]:
     """The dataset's samples a run scores: the first `limit`, or those of one shard."""
-    dataset = load_dataset(
+    return chosen_samples(
+        project, spec, scorers, mode, _itself, limit=limit, shard=shard, allow_missing=allow_missing
+    )
+
+
+def chosen_samples(
+    project: Project,
+    spec: Scenario,
+    scorers: Scorers,
+    mode: Mode,
+    keep: Callable[[Sample], Kept],
+    *,
+    limit: int | None,
+    shard: Shard | None,
+    allow_missing: bool = False,
+) -> list[Kept]:
+    """`keep` of each sample `select_samples` gives, made as its line is read; the sample is not held."""
+    problems: list[Problem] = []
+    samples = scan_dataset(
         project.path(spec.dataset),
         spec.quality_metrics,
+        problems,
         shown=spec.dataset,
         complete=mode == "dry-run" and not allow_missing,
         rated=spec.judge_metrics,
         checks=scorers.checks(),
     )
-    samples = dataset.samples[:limit] if limit else dataset.samples
-    if shard is not None:
-        if limit:
-            raise UsageError("--shard splits the whole dataset; it cannot be combined with --limit")
-        samples = [sample for sample in samples if belongs(sample.id, shard)]
-    return samples
+    kept: list[Kept] = []
+    for sample in samples:
+        if (shard is None or belongs(sample.id, shard)) and (not limit or len(kept) < limit):
+            kept.append(keep(sample))
+    if problems:
+        raise InputError(problems)
+    if shard is not None and limit:
+        raise UsageError("--shard splits the whole dataset; it cannot be combined with --limit")
+    return kept
+
+
+def _itself(sample: Sample) -> Sample:
+    return sample
 
 
 def load_scorers(project: Project, name: str, spec: Scenario, mode: Mode) -> Scorers:

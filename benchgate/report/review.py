@@ -89,7 +89,9 @@ def build_rows(
     removed = [score for score in base or [] if score.id not in head_ids]
     total = len(found) + len(removed)
     if total > ROW_LIMIT:
-        kept = sorted(range(len(found)), key=lambda i: (not found[i][2], i))[
+        # Tagged rows first, each part in file order: a stable partition, not a sort of 1M keys.
+        tagged = [i for i, (_, _, tags) in enumerate(found) if tags]
+        kept = (tagged + [i for i, (_, _, tags) in enumerate(found) if not tags])[
             : max(0, ROW_LIMIT - len(removed))
         ]
         found = [found[i] for i in sorted(kept)]
