@@ -15,6 +15,7 @@ from benchgate.baseline import BaseHints, find_baseline
 from benchgate.dataset import stored_outputs
 from benchgate.params_file import Project
 from benchgate.results import Mode, PairwiseBase
+from benchgate.score_lines import ScoreLines
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def base_outputs(project: Project, name: str, mode: Mode, rev: str | None, hints
     top = git.toplevel(project.root)
     assert top is not None, "find_baseline found a commit, so this is a git repository"
     if found.files is not None:
-        generated = {s.id: s.output for s in found.files.scores if s.output is not None}
+        generated = ScoreLines.of(found.files.scores).outputs()
         stored = _dataset_at(ref.sha, project.root / found.files.info.dataset.path, top)
         outputs = (stored or {}) | generated
         if outputs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -33,8 +34,8 @@ def companion_run(files: RunFiles, scenario: Scenario, name: str) -> CompanionRu
 
 
 def agreement(
-    judged: list[SampleScore],
-    truth: list[SampleScore],
+    judged: Sequence[SampleScore],
+    truth: Sequence[SampleScore],
     metrics: list[str],
     *,
     points: int,

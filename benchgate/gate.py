@@ -7,6 +7,7 @@ gate.json it cannot trust, so a tampered status never reaches a pull request.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -25,7 +26,6 @@ from benchgate.compare import (
     worst_samples,
 )
 from benchgate.config import (
-    LATENCY_METRIC,
     AgreementStatistic,
     GatePolicy,
     Governance,
@@ -62,6 +62,7 @@ from benchgate.outcome import (
 )
 from benchgate.pairwise import lost, summarise_pairs, undecided
 from benchgate.results import MetricSummary, RunFiles, SampleScore
+from benchgate.score_lines import ScoreLines
 from benchgate.status import threshold_status, worst
 
 ID_LIST_LIMIT = 50
@@ -92,7 +93,7 @@ class GateInput:
     governance: Governance = field(default_factory=Governance)
     approvals: Approvals | None = None
     trend: Trend | None = None
-    labels: list[SampleScore] | None = None
+    labels: Sequence[SampleScore] | None = None
     """A live head's labelled set: the dataset's ground truth, to check the judge against."""
 
 
@@ -109,7 +110,7 @@ def evaluate(gate: GateInput) -> GateResult:
     names = list(gate.scenario.metrics)
     head = ScoreTable.build(gate.head.scores, names)
     base = ScoreTable.build(gate.base.scores, names) if gate.base else None
-    present = _metrics_present(gate.base.scores) if gate.base else frozenset()
+    present = ScoreLines.of(gate.base.scores).present() if gate.base else frozenset()
     tables = _Tables(head, base, pair(head, base) if base else None, present)
     summaries = summarise_table(head, gate.scenario, gate.scenario_name, gate.head.info.skipped)
     metrics = {metric: _measure(gate, tables, metric, summaries[metric]) for metric in names}
@@ -485,7 +486,11 @@ def _pairwise(gate: GateInput, tables: _Tables, metric: str) -> dict[str, Any]:
     if sha is None or (gate.base_ref.sha is not None and gate.base_ref.sha != sha):
         return found | {"no_baseline": "other-base" if sha else "no-results"}
     counts = summarise_pairs(
-        [s.pairwise[metric] for s in sorted(gate.head.scores, key=lambda s: s.id) if metric in s.pairwise],
+        [
+            s.pairwise[metric]
+            for s in sorted(_detailed(gate.head), key=lambda s: s.id)
+            if metric in s.pairwise
+        ],
         f"{gate.scenario_name}/{metric}",
     )
     change = compare_win_rate(
@@ -514,7 +519,7 @@ def _lost_pairs(gate: GateInput, metrics: dict[str, MetricResult]) -> list[LostP
     found = []
     for metric in gate.scenario.pairwise_metrics:
         if metrics[metric].losses:
-            votes = {s.id: s.pairwise[metric] for s in gate.head.scores if metric in s.pairwise}
+            votes = {s.id: s.pairwise[metric] for s in _detailed(gate.head) if metric in s.pairwise}
             found += [
                 LostPair(id=i, metric=metric, base_votes=b, votes=n) for i, b, n in lost(votes, LOST_LIMIT)
             ]
@@ -564,15 +569,13 @@ def _change_fields(found: MetricChange) -> dict[str, Any]:
     return comparison
 
 
-def _metrics_present(scores: list[SampleScore]) -> frozenset[str]:
-    """Metrics the base run has at all: scored or unscored on some sample, or latency recorded."""
-    present: set[str] = set()
-    for score in scores:
-        present.update(score.scores)
-        present.update(score.unscored)
-        if score.latency_s is not None:
-            present.add(LATENCY_METRIC)
-    return frozenset(present)
+def _detailed(files: RunFiles) -> list[SampleScore]:
+    """Records holding more than scores (unscored metrics, pairwise votes, ...): no line is re-read."""
+    return list(ScoreLines.of(files.scores).detailed().values())
+
+
+def _by_id(score: SampleScore) -> str:
+    return score.id
 
 
 def _lower_is_better(scenario: Scenario) -> frozenset[str]:
@@ -612,7 +615,7 @@ def _sample_sets(tables: _Tables) -> SampleSets:
 
 
 def _reliability(gate: GateInput, policy: GatePolicy) -> ReliabilityResult:
-    unscored = sorted((s for s in gate.head.scores if s.unscored), key=lambda s: s.id)
+    unscored = sorted((s for s in _detailed(gate.head) if s.unscored), key=_by_id)
     items = [
         UnscoredItem(id=s.id, metric=m, reason=reason, reply=_clip(s.replies.get(m)))
         for s in unscored

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -12,6 +11,7 @@ from benchgate.config import LATENCY_METRIC, Aggregate, Scenario
 from benchgate.judge_noise import TWO_STAGE, two_stage_interval
 from benchgate.pairwise import EVEN, win_rate_change
 from benchgate.results import MetricSummary, SampleScore
+from benchgate.score_lines import ScoreLines
 from benchgate.stats import Floats, Interval, confidence_interval
 
 CI_LEVEL = 0.95
@@ -32,27 +32,26 @@ class ScoreTable:
     """Metric judged k > 1 times -> each scored sample's judgements, in id order (as `values`)."""
 
     @classmethod
-    def build(cls, scores: list[SampleScore], metrics: list[str]) -> ScoreTable:
+    def build(cls, scores: Sequence[SampleScore], metrics: list[str]) -> ScoreTable:
         """Columns for `metrics`; `latency_s` comes from each sample's latency."""
-        ordered = sorted(scores, key=lambda score: score.id)
-        columns = {}
+        lines = ScoreLines.of(scores)
+        order = np.array(sorted(range(len(lines)), key=lines.ids.__getitem__), dtype=np.int64)
+        ids = [lines.ids[row] for row in order]
+        columns = {metric: lines.column(metric)[order] for metric in metrics}
+        repeated: dict[str, dict[str, list[float]]] = {}
+        for record in lines.detailed().values():
+            for metric, found in record.judgements.items():
+                repeated.setdefault(metric, {})[record.id] = found
+        judgements = {}
         for metric in metrics:
-            if metric == LATENCY_METRIC:
-                values = (math.nan if s.latency_s is None else s.latency_s for s in ordered)
-            else:
-                values = (s.scores.get(metric, math.nan) for s in ordered)
-            columns[metric] = np.fromiter(values, dtype=np.float64, count=len(ordered))
-        repeated = {m for s in ordered for m in s.judgements}
-        judgements = {
-            metric: [
-                np.array(s.judgements.get(metric) or [s.scores[metric]], dtype=np.float64)
-                for s in ordered
-                if metric in s.scores
+            if metric not in repeated:
+                continue
+            scored = columns[metric]
+            judgements[metric] = [
+                np.array(repeated[metric].get(ids[row]) or [scored[row]], dtype=np.float64)
+                for row in np.flatnonzero(~np.isnan(scored))
             ]
-            for metric in metrics
-            if metric in repeated
-        }
-        return cls([s.id for s in ordered], columns, judgements)
+        return cls(ids, columns, judgements)
 
     def values(self, metric: str) -> Floats:
         """The metric's present values, in id order."""

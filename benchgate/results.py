@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, TypeVar
@@ -301,5 +302,6 @@ class RunInfo(_Record):
 class RunFiles:
     """A run's outputs as read back (from the work tree or from a commit)."""
 
-    scores: list[SampleScore]
+    scores: Sequence[SampleScore]
+    """In file order; read from a file, a `ScoreLines` (columns, records on demand)."""
     info: RunInfo

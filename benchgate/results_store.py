@@ -12,7 +12,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from benchgate.errors import InputError, Problem
-from benchgate.results import FieldSets, MetricSummary, RunFiles, RunInfo, SampleScore
+from benchgate.results import MetricSummary, RunFiles, RunInfo, SampleScore
+from benchgate.score_lines import ScoreLines
 
 SCORES = "scores.jsonl"
 METRICS = "metrics.json"
@@ -71,22 +72,25 @@ def parse_run(scores: bytes, info: bytes, shown: str) -> RunFiles:
     return RunFiles(parse_scores(scores, f"{shown}/{SCORES}"), parse_info(info, f"{shown}/{RUN_INFO}"))
 
 
-def parse_scores(raw: bytes, shown: str) -> list[SampleScore]:
+def parse_scores(raw: bytes, shown: str) -> ScoreLines:
     """scores.jsonl -> records, with file:line errors."""
-    scores, problems = [], []
-    shared = FieldSets()
+    try:
+        return ScoreLines.parse(raw)
+    except ValidationError:
+        pass  # read again line by line, to say which lines are wrong and why
+    problems = []
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
         try:
-            scores.append(shared.share(SampleScore.model_validate_json(line)))
+            SampleScore.model_validate_json(line)
         except ValidationError as exc:
             error = exc.errors(include_url=False)[0]
             field = ".".join(str(part) for part in error["loc"]) or None
             problems.append(Problem(shown, number, field, f"not a benchgate score record: {error['msg']}"))
-    if problems:
-        raise InputError(problems)
-    return scores
+    if not problems:  # every line is valid alone, but pydantic disagreed on the batch: never guess
+        problems.append(Problem(shown, None, None, "not a benchgate scores file"))
+    raise InputError(problems)
 
 
 def parse_info(raw: bytes, shown: str) -> RunInfo:

@@ -23,6 +23,7 @@ from benchgate.baseline import Baseline
 from benchgate.outcome import GateResult
 from benchgate.report.review import Outputs, ReviewRows, build_rows
 from benchgate.results import RunFiles
+from benchgate.score_lines import ScoreLines
 
 _LEADING_ID = re.compile(rb'\{\s*"id"\s*:\s*("(?:[^"\\]|\\.)*")')
 
@@ -123,7 +124,7 @@ def _lines(raw: bytes) -> list[bytes]:
 
 
 def _generated(run: RunFiles) -> dict[str, str]:
-    return {s.id: s.output for s in run.scores if s.output is not None}
+    return ScoreLines.of(run.scores).outputs()
 
 
 def _show(root: Path, sha: str, relative: str) -> bytes | None:

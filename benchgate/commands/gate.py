@@ -25,6 +25,7 @@ from benchgate.report.junit import render_junit
 from benchgate.results import FileRef, Mode, RunFiles, SampleScore
 from benchgate.results_store import METRICS, RUN_INFO, SCORES, read_run
 from benchgate.review_rows import gather_rows
+from benchgate.score_lines import ScoreLines
 
 EXCERPT = 500
 """Characters of each output kept beside a most-lost pair in gate.json."""
@@ -136,7 +137,7 @@ def gate_scenario(
         ),
     )
     result = evaluate(gate_input)
-    generated = {s.id: s.output for s in head.scores if s.output is not None}
+    generated = ScoreLines.of(head.scores).outputs()
     wanted = {w.id for w in result.worst}
     excerpts = {i: generated[i] for i in wanted if i in generated}
     excerpts |= find_outputs(project.path(spec.dataset), wanted - set(excerpts))
@@ -165,7 +166,7 @@ def _with_pair_excerpts(
     name, mode = run
     spec = project.params.scenarios[name]
     wanted = {pair.id for pair in result.lost_pairs}
-    mine = {s.id: s.output for s in head.scores if s.id in wanted and s.output is not None}
+    mine = {i: output for i, output in ScoreLines.of(head.scores).outputs().items() if i in wanted}
     mine |= find_outputs(project.path(spec.dataset), wanted - set(mine))
     judged_against = head.info.pairwise_base.sha if head.info.pairwise_base else None
     theirs = base_outputs(project, name, mode, judged_against, hints).outputs if judged_against else {}

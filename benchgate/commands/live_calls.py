@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,7 +47,7 @@ class LiveSetup:
     """Everything a live run (or its estimate) needs before the first call."""
 
     plan: LivePlan
-    base: list[SampleScore] = field(default_factory=list)
+    base: Sequence[SampleScore] = field(default_factory=list)
     """The base commit's live scores judgements are reused from (empty: none)."""
     base_calls: Reliability | None = None
     """The base run's call statistics (its average completion feeds the estimate)."""
@@ -131,7 +132,7 @@ def prepare_live(
 
 def _base_run(
     project: Project, name: str, options: LiveOptions
-) -> tuple[list[SampleScore], Reliability | None]:
+) -> tuple[Sequence[SampleScore], Reliability | None]:
     """The base commit's committed live results; nothing when there are none (or no git).
 
     An explicit `--reuse-from` that cannot be read is an error; the default base is only a

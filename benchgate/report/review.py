@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
 
 from benchgate.config import LATENCY_METRIC
 from benchgate.outcome import GateResult
 from benchgate.results import SampleScore
+from benchgate.score_lines import ScoreLines
 
 Tag = Literal["regressed", "improved", "unscored", "changed", "added", "removed"]
 TAGS: tuple[Tag, ...] = ("regressed", "improved", "unscored", "changed", "added", "removed")
@@ -69,62 +74,114 @@ class ReviewRows:
 
 
 def build_rows(
-    result: GateResult, head: list[SampleScore], base: list[SampleScore] | None, outputs: Outputs
+    result: GateResult,
+    head: Sequence[SampleScore],
+    base: Sequence[SampleScore] | None,
+    outputs: Outputs,
 ) -> ReviewRows:
     """Every sample id of head and base (head's order, then removed ids), tagged and diffed.
 
-    Tags are found for every sample first (cheap); only the rows that fit are built in full.
+    Tags are found for every sample first, from the score columns; only the rows that fit are
+    built in full (their records read then).
     """
-    base_by_id = {score.id: score for score in base or []}
-    head_ids = {score.id for score in head}
+    now = ScoreLines.of(head)
+    then = ScoreLines.of(base) if base is not None else None
+    base_rows = {} if then is None else {sample_id: row for row, sample_id in enumerate(then.ids)}
+    paired = np.fromiter((base_rows.get(i, -1) for i in now.ids), dtype=np.int64, count=len(now))
+    moved = _moved(result, now, then, paired)
+    unscored = {row for row, score in now.detailed().items() if score.unscored}
+    # Only these rows can have a tag: moved scores, an unscored metric, an output that may have
+    # changed, or an id the base lacks. At 1M samples most rows are none of these.
+    maybe = sorted(
+        moved.keys()
+        | unscored
+        | {row for row, i in enumerate(now.ids) if paired[row] < 0 or i not in outputs.same}
+        if then is not None
+        else moved.keys() | unscored
+    )
+    has_base = then is not None
+    tagged = {
+        row: tags
+        for row in maybe
+        if (
+            tags := _tags(
+                now.ids[row], int(paired[row]), has_base, (moved.get(row), row in unscored), outputs
+            )
+        )
+    }
+    head_ids = set(now.ids)
+    removed = [] if then is None else [row for row, i in enumerate(then.ids) if i not in head_ids]
+    total = len(now) + len(removed)
+    kept: Sequence[int] = range(len(now))
+    if total > ROW_LIMIT:
+        # Tagged rows first, each part in file order: a stable partition, not a sort of 1M keys.
+        room = max(0, ROW_LIMIT - len(removed))
+        first = list(tagged)[:room]
+        rest = islice((row for row in range(len(now)) if row not in tagged), room - len(first))
+        kept = sorted([*first, *rest])
+        removed = removed[: ROW_LIMIT - len(kept)]
+    rows = [
+        _row(result, now[row], _record(then, int(paired[row])), tagged.get(row, ()), outputs) for row in kept
+    ]
+    rows += [_removed(then[row], outputs) for row in removed] if then is not None else []
+    return ReviewRows(rows, total)
+
+
+def _record(scores: ScoreLines | None, row: int) -> SampleScore | None:
+    return None if scores is None or row < 0 else scores[row]
+
+
+def _moved(
+    result: GateResult, now: ScoreLines, then: ScoreLines | None, paired: NDArray[np.int64]
+) -> dict[int, tuple[bool, bool]]:
+    """Head row -> (regressed, improved) beyond a metric's `max_drop`, for rows whose scores moved.
+
+    Columns find the rows where some judged metric changed; each of those is then measured as a
+    reviewer reads it (the change rounded to 6 places), one sample at a time.
+    """
     limits = [
         (m, -1.0 if r.threshold.direction == "lower" else 1.0, r.threshold.max_drop)
         for m, r in result.metrics.items()
         if m != LATENCY_METRIC
     ]
-    found = [
-        (s, base_by_id.get(s.id), _tags(s, base_by_id.get(s.id), base is not None, limits, outputs))
-        for s in head
-    ]
-    removed = [score for score in base or [] if score.id not in head_ids]
-    total = len(found) + len(removed)
-    if total > ROW_LIMIT:
-        # Tagged rows first, each part in file order: a stable partition, not a sort of 1M keys.
-        tagged = [i for i, (_, _, tags) in enumerate(found) if tags]
-        kept = (tagged + [i for i, (_, _, tags) in enumerate(found) if not tags])[
-            : max(0, ROW_LIMIT - len(removed))
-        ]
-        found = [found[i] for i in sorted(kept)]
-        removed = removed[: ROW_LIMIT - len(found)]
-    rows = [_row(result, score, before, tags, outputs) for score, before, tags in found]
-    rows += [_removed(score, outputs) for score in removed]
-    return ReviewRows(rows, total)
+    if then is None or not limits:
+        return {}
+    rows = np.flatnonzero(paired >= 0)
+    pairs = [(now.column(m)[rows], then.column(m)[paired[rows]], sign, drop) for m, sign, drop in limits]
+    changed = np.zeros(len(rows), dtype=bool)
+    for after, before, _, _ in pairs:
+        changed |= (after != before) & ~np.isnan(after) & ~np.isnan(before)
+    moved = {}
+    for at in np.flatnonzero(changed):
+        worse = better = False
+        for after, before, sign, max_drop in pairs:
+            change = sign * round(float(after[at]) - float(before[at]), 6)
+            worse, better = worse or change < -max_drop, better or change > max_drop
+        moved[int(rows[at])] = (worse, better)
+    return moved
 
 
 def _tags(
-    score: SampleScore,
-    before: SampleScore | None,
+    sample_id: str,
+    base_row: int,
     has_base: bool,
-    limits: list[tuple[str, float, float]],
+    scored: tuple[tuple[bool, bool] | None, bool],
     outputs: Outputs,
 ) -> tuple[Tag, ...]:
+    """`scored`: (regressed, improved) when the scores moved, and whether some metric is unscored."""
+    moved, unscored = scored
     tags: list[Tag] = []
-    if before is not None and before.scores != score.scores:
-        worse = better = False
-        for metric, sign, max_drop in limits:
-            now, then = score.scores.get(metric), before.scores.get(metric)
-            if now is not None and then is not None:
-                change = sign * round(now - then, 6)
-                worse, better = worse or change < -max_drop, better or change > max_drop
-        tags += ["regressed"] if worse else []
-        tags += ["improved"] if better else []
-    if score.unscored:
+    if moved is not None:
+        tags += ["regressed"] if moved[0] else []
+        tags += ["improved"] if moved[1] else []
+    if unscored:
         tags.append("unscored")
-    if before is not None and score.id not in outputs.same:
-        new, old = outputs.head.get(score.id), outputs.base.get(score.id)
-        if new is not None and old is not None and new != old:
+    if base_row >= 0 and sample_id not in outputs.same:
+        old = outputs.base.get(sample_id)  # the base first: without base outputs no head line is read
+        new = outputs.head.get(sample_id) if old is not None else None
+        if new is not None and new != old:
             tags.append("changed")
-    elif before is None and has_base:
+    elif base_row < 0 and has_base:
         tags.append("added")
     return tuple(tags)
 
