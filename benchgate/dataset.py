@@ -177,7 +177,8 @@ def read_dataset(
     samples = scan_dataset(
         path, metrics, problems, shown=shown, complete=complete, rated=rated, checks=checks
     )
-    return Dataset(shown or str(path), list(samples)), problems
+    shared = FieldSets()  # held samples share their fields sets; a scan's are dropped as they come
+    return Dataset(shown or str(path), [shared.share(sample) for sample in samples]), problems
 
 
 def scan_dataset(
@@ -205,14 +206,13 @@ def scan_dataset(
         return
     first_line_of: dict[str, int] = {}
     known = None if metrics is None else set(metrics)
-    shared = FieldSets()
     found = False
     with handle:
         for number, line in enumerate(_lines(handle), start=1):
             if not line.strip():
                 continue
             try:
-                sample = shared.share(Sample.model_validate_json(line))
+                sample = Sample.model_validate_json(line)
             except ValidationError as exc:
                 problems.extend(_utf8_problem(name, number, line) or _problems(name, number, exc))
                 continue

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from operator import index as as_index
 from typing import Any, overload
 
@@ -28,8 +30,9 @@ BATCH = 50_000
 """Lines validated at once: large enough that per-call overhead vanishes, small enough that the
 plain values of one batch stay a few tens of MB."""
 _PLAIN = frozenset({"id", "scores", "latency_s"})
-_DETAILS = tuple(name for name in SampleScore.model_fields if name not in _PLAIN)
+_DETAIL_DICTS = attrgetter(*(name for name in SampleScore.model_fields if name not in _PLAIN | {"output"}))
 _NONE: dict[str, float] = {}
+_ID = itemgetter("id")
 
 
 def _batch_type() -> Any:
@@ -45,6 +48,23 @@ def _batch_type() -> Any:
 _BATCH_OF_LINES: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(_batch_type())
 
 
+@dataclass(frozen=True)
+class _Lines:
+    """scores.jsonl's bytes, where each record's line starts and stops, and the records kept."""
+
+    raw: bytes
+    starts: NDArray[np.int64]
+    stops: NDArray[np.int64]
+    kept: dict[int, SampleScore]
+    """Row -> record, for lines holding more than an id, scores and a latency."""
+
+    def record(self, row: int) -> SampleScore:
+        found = self.kept.get(row)
+        if found is not None:
+            return found
+        return SampleScore.model_validate_json(self.raw[self.starts[row] : self.stops[row]])
+
+
 class ScoreLines(Sequence[SampleScore]):
     """A run's score records in file order, with each metric's values as a column."""
 
@@ -53,25 +73,24 @@ class ScoreLines(Sequence[SampleScore]):
         ids: list[str],
         columns: dict[str, Floats],
         latency: Floats,
-        detailed: dict[int, SampleScore],
-        lines: tuple[bytes, NDArray[np.int64], NDArray[np.int64]] | None = None,
+        records: Sequence[SampleScore] | _Lines,
     ) -> None:
         self.ids = ids
         """Sample ids, in file order."""
         self._columns = columns
         self._latency = latency
-        self._detailed = detailed
-        self._lines = lines
+        self._records = records
+        self._detailed: dict[int, SampleScore] | None = None
 
     @classmethod
     def of(cls, records: Sequence[SampleScore]) -> ScoreLines:
         """Records already in memory (a run just judged, or a test's)."""
         if isinstance(records, ScoreLines):
             return records
-        names = dict.fromkeys(metric for record in records for metric in record.scores)
-        columns = {name: _floats([record.scores.get(name) for record in records]) for name in names}
+        scores = [record.scores for record in records]
+        columns = _columns(scores, sorted(set().union(*scores)))
         latency = _floats([record.latency_s for record in records])
-        return cls([record.id for record in records], columns, latency, dict(enumerate(records)))
+        return cls([record.id for record in records], columns, latency, records)
 
     @classmethod
     def parse(cls, raw: bytes) -> ScoreLines:
@@ -88,14 +107,13 @@ class ScoreLines(Sequence[SampleScore]):
         for first in range(0, len(kept), BATCH):
             batch = [parts[number] for number in kept[first : first + BATCH]]
             values = _BATCH_OF_LINES.validate_json(b"[" + b",".join(batch) + b"]")
-            ids += [value["id"] for value in values]
+            ids += map(_ID, values)
             scores = [value.get("scores") or _NONE for value in values]
-            for name in sorted(set().union(*scores, pieces)):
-                pieces.setdefault(name, {})[first] = _floats([found.get(name) for found in scores])
+            for name, column in _columns(scores, sorted(set().union(*scores, pieces))).items():
+                pieces.setdefault(name, {})[first] = column
             latency.append(_floats([value.get("latency_s") for value in values]))
-            for offset, value in enumerate(values):
-                if value.keys() - _PLAIN:
-                    detailed[first + offset] = SampleScore.model_validate_json(batch[offset])
+            for offset in [at for at, value in enumerate(values) if not value.keys() <= _PLAIN]:
+                detailed[first + offset] = SampleScore.model_validate_json(batch[offset])
         columns = {
             name: np.concatenate(
                 [
@@ -105,8 +123,8 @@ class ScoreLines(Sequence[SampleScore]):
             )
             for name, found in pieces.items()
         }
-        lines = (raw, starts[rows], starts[rows] + lengths[rows])
-        return cls(ids, columns, np.concatenate(latency) if latency else _floats([]), detailed, lines)
+        lines = _Lines(raw, starts[rows], starts[rows] + lengths[rows], detailed)
+        return cls(ids, columns, np.concatenate(latency) if latency else _floats([]), lines)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -124,12 +142,9 @@ class ScoreLines(Sequence[SampleScore]):
         row = row + len(self) if row < 0 else row
         if not 0 <= row < len(self):
             raise IndexError(position)
-        found = self._detailed.get(row)
-        if found is not None:
-            return found
-        assert self._lines is not None, "records given in memory are all kept"
-        raw, starts, stops = self._lines
-        return SampleScore.model_validate_json(raw[starts[row] : stops[row]])
+        if not isinstance(self._records, _Lines):
+            return self._records[row]
+        return self._records.record(row)
 
     def __iter__(self) -> Iterator[SampleScore]:
         return (self[row] for row in range(len(self)))
@@ -144,9 +159,10 @@ class ScoreLines(Sequence[SampleScore]):
     def detailed(self) -> dict[int, SampleScore]:
         """Row -> record, for records holding more than an id, scores and a latency (unscored
         metrics, outputs, ...), in file order."""
-        return {
-            row: self._detailed[row] for row in sorted(self._detailed) if _is_detailed(self._detailed[row])
-        }
+        if self._detailed is None:
+            kept = self._records.kept if isinstance(self._records, _Lines) else dict(enumerate(self._records))
+            self._detailed = {row: found for row, found in sorted(kept.items()) if _is_detailed(found)}
+        return self._detailed
 
     def outputs(self) -> dict[str, str]:
         """Sample id -> the output generated in the run (live mode with a generator)."""
@@ -162,7 +178,20 @@ class ScoreLines(Sequence[SampleScore]):
 
 
 def _is_detailed(record: SampleScore) -> bool:
-    return any(getattr(record, name) not in (None, {}) for name in _DETAILS)
+    return record.output is not None or any(_DETAIL_DICTS(record))
+
+
+def _columns(scores: list[dict[str, float]], names: list[str]) -> dict[str, Floats]:
+    """One column per metric name; most batches score every metric on every line, read in one pass."""
+    if not names:
+        return {}
+    try:
+        table = np.array(list(map(itemgetter(*names), scores)), dtype=np.float64).reshape(
+            len(scores), len(names)
+        )
+    except KeyError:  # some line lacks some metric
+        return {name: _floats([found.get(name) for found in scores]) for name in names}
+    return {name: table[:, at].copy() for at, name in enumerate(names)}
 
 
 def _floats(values: list[float | None]) -> Floats:

@@ -16,7 +16,16 @@ from benchgate.fingerprint import file_ref
 from benchgate.ground_truth import judge_sample, judge_with_ground_truth
 from benchgate.metrics import summarise
 from benchgate.params_file import Project, load_project, problems_at
-from benchgate.results import MetricSummary, Mode, Reliability, RunInfo, SampleScore, Shard, Truncation
+from benchgate.results import (
+    FieldSets,
+    MetricSummary,
+    Mode,
+    Reliability,
+    RunInfo,
+    SampleScore,
+    Shard,
+    Truncation,
+)
 from benchgate.results_store import write_run
 from benchgate.scorers.plan import RunPlan, plan_run
 from benchgate.scorers.registry import Scorers
@@ -157,7 +166,7 @@ def select_samples(
 ) -> list[Sample]:
     """The dataset's samples a run scores: the first `limit`, or those of one shard."""
     return chosen_samples(
-        project, spec, scorers, mode, _itself, limit=limit, shard=shard, allow_missing=allow_missing
+        project, spec, scorers, mode, FieldSets().share, limit=limit, shard=shard, allow_missing=allow_missing
     )
 
 
@@ -192,10 +201,6 @@ def chosen_samples(
     if shard is not None and limit:
         raise UsageError("--shard splits the whole dataset; it cannot be combined with --limit")
     return kept
-
-
-def _itself(sample: Sample) -> Sample:
-    return sample
 
 
 def load_scorers(project: Project, name: str, spec: Scenario, mode: Mode) -> Scorers:
