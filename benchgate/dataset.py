@@ -209,7 +209,7 @@ def scan_dataset(
     found = False
     with handle:
         for number, line in enumerate(_lines(handle), start=1):
-            if not line.strip():
+            if not line or line.isspace():
                 continue
             try:
                 sample = Sample.model_validate_json(line)
@@ -243,6 +243,9 @@ def _lines(handle: BinaryIO) -> Iterator[bytes]:
 def _check_sample(
     name: str, number: int, sample: Sample, known: set[str] | None, first_line_of: dict[str, int]
 ) -> list[Problem]:
+    rated = sample.ground_truth
+    if sample.id not in first_line_of and (known is None or not rated or rated.keys() <= known):
+        return []  # the common case, answered without building anything (1M samples: ~1 s)
     problems = []
     if sample.id in first_line_of:
         problems.append(
@@ -268,6 +271,9 @@ def _check_sample(
 
 
 def _incomplete(name: str, number: int, sample: Sample, metrics: Sequence[str]) -> list[Problem]:
+    truth = sample.ground_truth
+    if sample.output is not None and truth is not None and truth.keys() >= set(metrics):
+        return []
     problems = []
     if sample.output is None:
         problems.append(Problem(name, number, "output", "missing: a dry-run judges the stored output"))
