@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Generator
 from pathlib import Path
 
 from benchgate.errors import GitError
@@ -15,11 +16,18 @@ def run_git(
     try:
         done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False, input=stdin)
     except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH") from None
+        raise GitError(_MISSING) from None
     if check and done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git {' '.join(args)} failed: {message[0] if message else f'exit {done.returncode}'}")
+        raise _failure(args, done.returncode, done.stderr)
     return done
+
+
+_MISSING = "git is not installed or not on PATH"
+
+
+def _failure(args: list[str], code: int, stderr: bytes) -> GitError:
+    message = stderr.decode("utf-8", "replace").strip().splitlines()
+    return GitError(f"git {' '.join(args)} failed: {message[0] if message else f'exit {code}'}")
 
 
 def _text(args: list[str], cwd: Path) -> str:
@@ -75,10 +83,41 @@ def merge_base(a: str, b: str, cwd: Path) -> str | None:
 
 def show(sha: str, path: str, cwd: Path) -> bytes | None:
     """A file's bytes at a commit; None when the file is not in that commit."""
-    done = run_git(["cat-file", "-e", f"{sha}:{path}"], cwd, check=False)
-    if done.returncode != 0:
+    if not _exists(sha, path, cwd):
         return None
     return run_git(["cat-file", "blob", f"{sha}:{path}"], cwd).stdout
+
+
+def stream(sha: str, path: str, cwd: Path, chunk: int = 1 << 20) -> Generator[bytes] | None:
+    """A file's bytes at a commit in chunks as git writes them (a large file is never held whole);
+    None when the file is not in that commit. A git failure raises `GitError` once read to the end."""
+    if not _exists(sha, path, cwd):
+        return None
+    return _chunks(["cat-file", "blob", f"{sha}:{path}"], cwd, chunk)
+
+
+def _exists(sha: str, path: str, cwd: Path) -> bool:
+    return run_git(["cat-file", "-e", f"{sha}:{path}"], cwd, check=False).returncode == 0
+
+
+def _chunks(args: list[str], cwd: Path, size: int) -> Generator[bytes]:
+    try:
+        process = subprocess.Popen(["git", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        raise GitError(_MISSING) from None
+    with process:  # closes the pipes and waits for git
+        assert process.stdout is not None and process.stderr is not None
+        read_all = False
+        try:
+            while chunk := process.stdout.read(size):
+                yield chunk
+            read_all = True
+        finally:
+            if not read_all:  # the reader stopped early: git would block on a full pipe
+                process.kill()
+        stderr = process.stderr.read()
+    if process.returncode != 0:
+        raise _failure(args, process.returncode, stderr)
 
 
 def differs_from_head(paths: list[str], cwd: Path) -> bool:

@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from benchgate.commands.ci import run_url
 from benchgate.commands.publish import read_results
 from benchgate.config import Governance
+from benchgate.dataset_lines import FileLines
 from benchgate.errors import InputError
 from benchgate.gate import decide
 from benchgate.outcome import Approvals, GateResult, RoleApproval, Trend, TrendPoint
@@ -23,7 +24,7 @@ from benchgate.report import render, review
 from benchgate.report.html import island_json, render_html
 from benchgate.report.review import Outputs, build_rows, word_diff
 from benchgate.results import SampleScore
-from benchgate.review_rows import DatasetOutputs, index_lines
+from benchgate.review_rows import DatasetOutputs
 from benchmarks.synthetic import lower_metric, write_project
 from tests import browser as browser_module
 from tests.browser import (
@@ -101,11 +102,11 @@ def hostile_report() -> tuple[GateResult, str, list[str]]:
     return result, page, ids
 
 
-def edited_example(root: Path, regress: int = 8) -> list[str]:
+def edited_example(root: Path, regress: int = 8, dataset: Path | None = None) -> list[str]:
     """Commit the example's results, then a head whose first `regress` digests lost three words."""
     assert benchgate(root, "run").returncode == 0
     commit_all(root, "base")
-    path = root / DATASET
+    path = dataset or root / DATASET
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     for record in records[:regress]:
         record["output"] = record["output"].split(" ", 3)[-1]
@@ -417,7 +418,7 @@ def test_ci_builds_the_run_url_only_from_all_three_variables() -> None:
     assert run_url({**env, "GITHUB_REPOSITORY": "../.."}) is None
 
 
-def test_dataset_lines_are_found_by_id_whatever_the_key_order_or_escapes() -> None:
+def test_dataset_lines_are_found_by_id_whatever_the_key_order_or_escapes(tmp_path: Path) -> None:
     lines = [
         b'{"id": "plain", "output": "a"}',
         b'{"output": "b", "id": "late"}',
@@ -426,11 +427,17 @@ def test_dataset_lines_are_found_by_id_whatever_the_key_order_or_escapes() -> No
         b"not json",
         b'{"id": 7}',
     ]
-    found = index_lines(lines)
-    assert sorted(found) == sorted(["plain", "late", 'кириллица "в кавычках"'])
-    outputs = DatasetOutputs({"late": "generated"}, found)
-    assert (outputs["plain"], outputs["late"], outputs['кириллица "в кавычках"']) == ("a", "generated", "c")
-    assert outputs.get("missing") is None
+    path = tmp_path / "dataset.jsonl"
+    path.write_bytes(b"\n".join(lines))
+    with FileLines(path) as found:
+        assert sorted(found) == sorted(["plain", "late", 'кириллица "в кавычках"'])
+        outputs = DatasetOutputs({"late": "generated"}, found)
+        assert (outputs["plain"], outputs["late"], outputs['кириллица "в кавычках"']) == (
+            "a",
+            "generated",
+            "c",
+        )
+        assert outputs.get("missing") is None
 
 
 def test_a_missing_browser_fails_when_ci_requires_it_or_skips(monkeypatch: pytest.MonkeyPatch) -> None:
