@@ -51,11 +51,6 @@ def split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, list[bytes]]]:
     yield at, [pending]
 
 
-def cut(line: bytes) -> bytes:
-    """A line without its trailing CRs."""
-    return line.rstrip(b"\r") if line.endswith(b"\r") else line
-
-
 def line_id(line: bytes) -> str | None:
     """The sample id of a line (cut of CRs), or None when it has no string id, is blank or not JSON."""
     if line.startswith(_FAST):
@@ -113,7 +108,7 @@ class FileLines(Mapping[str, bytes]):
         for first, lines in split_lines(iter(partial(self._file.read, _CHUNK), b"")):
             at = first
             for raw in lines:
-                line = cut(raw)
+                line = raw.rstrip(b"\r")  # the very object when there is no CR
                 sample_id = line_id(line)
                 if sample_id is not None and sample_id not in rows:
                     rows[sample_id] = len(offsets)
@@ -171,7 +166,7 @@ class BaseLines(Mapping[str, bytes]):
         cursor = 0  # the head row the next base line most likely holds
         for _, lines in split_lines(self._hashed(chunks)):
             for raw in lines:
-                line = cut(raw)
+                line = raw.rstrip(b"\r")  # the very object when there is no CR
                 # Most base lines come in the head's order, and a line equal to the next head
                 # row's line has that row's id: its id need not be parsed, and the head file
                 # is read in order.
