@@ -126,7 +126,7 @@ def test_git_streams_a_file_at_a_commit_or_says_it_is_not_there(repo: Path) -> N
     assert git.stream(sha, "missing.jsonl", repo) is None
     stopped = git.stream(sha, "dataset.jsonl", repo, chunk=10)
     assert stopped is not None and next(iter(stopped)) == b"x" * 10
-    stopped.close()  # git is killed, not left blocked on its pipe
+    stopped.close()  # a reader stopping early ends git rather than waiting on its full pipe
     with pytest.raises(GitError, match="cat-file"):
         list(git._chunks(["cat-file", "blob", f"{sha}:missing.jsonl"], repo, 10))
 
