@@ -95,7 +95,11 @@ def merge(
         raise ShardError(what)
     calls = [files.info.reliability for _, files in shards]
     info = first.model_copy(
-        update={"samples": len(dataset_ids), "shard": None, "reliability": _summed(calls, prices)}
+        update={
+            "samples": len(dataset_ids),
+            "shard": None,
+            "reliability": _summed(calls, prices, list(first.scorers)),
+        }
     )
     return Merged([by_id[i] for i in dataset_ids], info)
 
@@ -152,7 +156,9 @@ def _scorers(info: RunInfo) -> list[tuple[str, str]]:
     return sorted((metric, scorer.model_dump_json()) for metric, scorer in info.scorers.items())
 
 
-def _summed(calls: list[Reliability], prices: Mapping[str, Price]) -> Reliability:
+def _summed(calls: list[Reliability], prices: Mapping[str, Price], metrics: list[str]) -> Reliability:
+    """The shards' counters added up, keyed in the order one run writes: models by name, metrics
+    in params order (run.json's `scorers`), whichever shard met them first."""
     retries: Counter[str] = Counter()
     reused: Counter[str] = Counter()
     prompt: Counter[str] = Counter()
@@ -177,5 +183,5 @@ def _summed(calls: list[Reliability], prices: Mapping[str, Price]) -> Reliabilit
         reasks=sum(c.reasks for c in calls),
         tokens_by_model=tokens,
         cost_usd=priced_total(tokens, prices),
-        reused={m: n for m, n in reused.items() if n},
+        reused={m: reused[m] for m in [*metrics, *sorted(set(reused) - set(metrics))] if reused[m]},
     )

@@ -6,7 +6,9 @@ blanked) and adds two samples. The PR is then judged once unsharded and once as 
 processes merged: judgements of unchanged outputs are copied from the base, the rest asked,
 and the pairwise metric judges the changed pairs in both orders. The fake server injects 503s
 and unreadable replies, so retries and re-asks are counted too, and a price makes the run's
-cost part of run.json (a price at which adding the shards' rounded costs is $0.0001 off).
+cost part of run.json (a price at which adding the shards' rounded costs is $0.0001 off). The
+base's `helpful` judgements of shard 1's samples are unreadable replies, so that shard reuses
+`accurate` only.
 
 Each run gets a fresh fake server on the same port: the judge endpoint (its port included) is
 part of every reuse fingerprint, and the server decides faults by how often it saw a body,
@@ -21,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchgate.results import Shard
+from benchgate.shards import belongs
 from tests.conftest import benchgate, commit_all, git, tool_env
 from tests.fakes.openai_server import FakeConfig, FakeOpenAIServer, make_pairwise_responder
 
@@ -76,6 +80,24 @@ def pr_dataset() -> list[str]:
     return [*lines, sample(N, answer(N)), sample(N + 1, answer(N + 1).replace(MARKER, ""))]
 
 
+def unreadable_in_base(scores: Path, metric: str, shard: Shard) -> None:
+    """Make the base's `metric` judgements of one shard's samples unreadable replies, never reused.
+
+    That shard then reuses only the other metric, so its counts list the metrics in another
+    order than the run's; the merge must still write them in params order.
+    """
+    lines = []
+    for line in scores.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if belongs(record["id"], shard) and metric in record["scores"]:
+            del record["scores"][metric]
+            record.get("reasons", {}).pop(metric, None)
+            record.setdefault("unscored", {})[metric] = "judge reply unreadable: no score found"
+            record.setdefault("replies", {})[metric] = "I cannot say."
+        lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+    scores.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def serving(port: int = 0) -> FakeOpenAIServer:
     return FakeOpenAIServer(CONFIG, make_pairwise_responder(MARKER, 0.3, seed=SEED), port=port)
 
@@ -118,6 +140,7 @@ def test_four_live_shards_with_reuse_and_pairwise_merge_to_the_unsharded_bytes(r
     with serving() as server:
         port, url = server.port, server.url
         finish(live(repo, url))
+    unreadable_in_base(repo / RESULTS / "scores.jsonl", "helpful", Shard(index=1, count=4))
     base = commit_all(repo, "base: live results of every answer")
     git(repo, "checkout", "-q", "-b", "pr")
     dataset.write_text("\n".join(pr_dataset()) + "\n", encoding="utf-8")
@@ -141,7 +164,9 @@ def test_four_live_shards_with_reuse_and_pairwise_merge_to_the_unsharded_bytes(r
     info = json.loads(whole["run.json"])
     calls = info["reliability"]
     # The run is what the test says it is: reuse, asked calls, faults and a judged pairwise metric.
-    assert calls["reused"] == {"helpful": N - 11, "accurate": N - 11}, calls
+    unreadable = sum(belongs(f"q{i:03d}", Shard(index=1, count=4)) for i in range(11, N))
+    assert calls["reused"] == {"helpful": N - 11 - unreadable, "accurate": N - 11}, calls
+    assert unreadable > 0
     assert calls["retries"] and calls["reasks"] > 0 and calls["cost_usd"] > 0, calls
     assert info["pairwise_base"]["sha"] == base
     pairwise = [json.loads(line).get("pairwise", {}) for line in whole["scores.jsonl"].splitlines()]
@@ -151,7 +176,8 @@ def test_four_live_shards_with_reuse_and_pairwise_merge_to_the_unsharded_bytes(r
     merged = files_of(results)
     # Nothing may differ: every field of run.json is either an input the shards share or a
     # counter that adds up over the shards (requests, retries, tokens, re-asks, reuse, cost; the
-    # cost was once the sum of the shards' rounded costs, $0.0001 off). Only against a server
+    # cost was once the sum of the shards' rounded costs, $0.0001 off, and `reused` listed the
+    # metrics in the order the shards met them). Only against a server
     # that refuses structured output would `requests`, `cache_misses` (and faults met) be higher:
     # each shard process learns the reply format with a refused request of its own. The fake
     # here accepts json_schema, as OpenAI does.
