@@ -32,6 +32,7 @@ N = 80
 MARKER = "[checked]"
 SEED = 11
 RESULTS = "data/results/support/live"
+REPORT = ".benchgate/reports/support/live/report.md"
 FILES = ("scores.jsonl", "metrics.json", "run.json")
 PARAMS = """\
 scenarios:
@@ -124,10 +125,11 @@ def differences(name: str, whole: bytes, merged: bytes) -> str:
     return "\n".join([name, *list(lines)[2:42]])
 
 
-def gate(repo: Path, base: str, name: str) -> bytes:
+def gate(repo: Path, base: str, name: str) -> tuple[bytes, bytes]:
+    """gate.json and report.md of a gate of the results in place."""
     done = benchgate(repo, "gate", "--mode", "live", "--base", base, "--json", name)
     assert done.returncode in (0, 1), done.stdout + done.stderr
-    return (repo / name).read_bytes()
+    return (repo / name).read_bytes(), (repo / REPORT).read_bytes()
 
 
 def test_four_live_shards_with_reuse_and_pairwise_merge_to_the_unsharded_bytes(repo: Path) -> None:
