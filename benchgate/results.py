@@ -193,6 +193,15 @@ class Truncation(_Record):
     """Calls the whole run needed (judgements reused from the base excluded)."""
 
 
+class ModelTokens(_Record):
+    """The tokens one model's fresh calls used (cache hits cost nothing)."""
+
+    prompt_tokens: int = 0
+    """Prompt tokens reported by the endpoint."""
+    completion_tokens: int = 0
+    """Completion tokens reported by the endpoint."""
+
+
 class Reliability(_Record):
     """How the run's calls went; all zero in dry-run."""
 
@@ -210,8 +219,12 @@ class Reliability(_Record):
     """Completion tokens reported by the endpoint."""
     reasks: int = 0
     """Judge replies that could not be read and were asked for again."""
+    tokens_by_model: dict[str, ModelTokens] = Field(default_factory=dict)
+    """Model -> its fresh calls' tokens, by model name: what `cost_usd` prices. Merged shards add
+    these up and price the sum, as one run does (summing the shards' rounded costs would not give
+    the same cents). Omitted from run.json when empty."""
     cost_usd: float | None = None
-    """Estimated cost when prices are configured."""
+    """Estimated cost when prices are configured: `tokens_by_model` priced, rounded to 4 places."""
     reused: dict[str, int] = Field(default_factory=dict)
     """Metric -> judgements copied from the base commit's results because their inputs were
     byte-identical (same fingerprint): no call was made for them. Omitted from run.json when empty."""

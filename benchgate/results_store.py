@@ -39,7 +39,7 @@ def info_json(info: RunInfo) -> str:
     without pairwise metrics carry no `pairwise_base`.
     """
     calls = info.reliability
-    unset = {name for name in ("reused", "truncated") if not getattr(calls, name)}
+    unset = {name for name in ("tokens_by_model", "reused", "truncated") if not getattr(calls, name)}
     exclude: dict[str, Any] = {"reliability": unset} if unset else {}
     for name in ("shard", "pairwise_base"):
         if getattr(info, name) is None:

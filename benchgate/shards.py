@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from benchgate.results import Reliability, RunFiles, RunInfo, SampleScore, Shard
+from benchgate.config import Price
+from benchgate.llm.budget import priced_total
+from benchgate.results import ModelTokens, Reliability, RunFiles, RunInfo, SampleScore, Shard
 
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 MAX_SHARDS = 256
@@ -54,14 +56,26 @@ class Merged:
     info: RunInfo
 
 
-def merge(shards: Sequence[tuple[str, RunFiles]], dataset_ids: Sequence[str]) -> Merged:
-    """Check and combine shard runs (each with a label for messages, e.g. its directory)."""
+def merge(
+    shards: Sequence[tuple[str, RunFiles]], dataset_ids: Sequence[str], prices: Mapping[str, Price]
+) -> Merged:
+    """Check and combine shard runs (each with a label for messages, e.g. its directory).
+
+    `prices` (llm.prices) price the shards' summed tokens, as the unsharded run prices its own.
+    """
     if not shards:
         raise ShardError("no shard directories given")
     _check_set(shards)
     first = shards[0][1].info
     for label, files in shards[1:]:
         _check_same_inputs(first, label, files.info)
+    for label, files in shards:
+        spent = files.info.reliability
+        if priced_total(spent.tokens_by_model, prices) != spent.cost_usd:
+            raise ShardError(
+                f"{label}: its cost (${spent.cost_usd}) is not what today's llm.prices make of its "
+                "tokens per model; rerun it with this params.yaml"
+            )
     by_id: dict[str, SampleScore] = {}
     for label, files in shards:
         shard = files.info.shard
@@ -81,7 +95,11 @@ def merge(shards: Sequence[tuple[str, RunFiles]], dataset_ids: Sequence[str]) ->
         raise ShardError(what)
     calls = [files.info.reliability for _, files in shards]
     info = first.model_copy(
-        update={"samples": len(dataset_ids), "shard": None, "reliability": _summed(calls)}
+        update={
+            "samples": len(dataset_ids),
+            "shard": None,
+            "reliability": _summed(calls, prices, list(first.scorers)),
+        }
     )
     return Merged([by_id[i] for i in dataset_ids], info)
 
@@ -138,13 +156,23 @@ def _scorers(info: RunInfo) -> list[tuple[str, str]]:
     return sorted((metric, scorer.model_dump_json()) for metric, scorer in info.scorers.items())
 
 
-def _summed(calls: list[Reliability]) -> Reliability:
+def _summed(calls: list[Reliability], prices: Mapping[str, Price], metrics: list[str]) -> Reliability:
+    """The shards' counters added up, keyed in the order one run writes: models by name, metrics
+    in params order (run.json's `scorers`), whichever shard met them first."""
     retries: Counter[str] = Counter()
     reused: Counter[str] = Counter()
+    prompt: Counter[str] = Counter()
+    completion: Counter[str] = Counter()
     for reliability in calls:
         retries.update(reliability.retries)
         reused.update(reliability.reused)
-    costs = [c.cost_usd for c in calls if c.cost_usd is not None]
+        for model, used in reliability.tokens_by_model.items():
+            prompt[model] += used.prompt_tokens
+            completion[model] += used.completion_tokens
+    tokens = {
+        model: ModelTokens(prompt_tokens=prompt[model], completion_tokens=completion[model])
+        for model in sorted(prompt)
+    }
     return Reliability(
         requests=sum(c.requests for c in calls),
         retries=dict(sorted(retries.items())),
@@ -153,6 +181,7 @@ def _summed(calls: list[Reliability]) -> Reliability:
         prompt_tokens=sum(c.prompt_tokens for c in calls),
         completion_tokens=sum(c.completion_tokens for c in calls),
         reasks=sum(c.reasks for c in calls),
-        cost_usd=round(sum(costs), 4) if costs else None,
-        reused={m: n for m, n in reused.items() if n},
+        tokens_by_model=tokens,
+        cost_usd=priced_total(tokens, prices),
+        reused={m: reused[m] for m in [*metrics, *sorted(set(reused) - set(metrics))] if reused[m]},
     )

@@ -167,7 +167,7 @@ def test_shards_judged_against_different_bases_are_not_merged() -> None:
         return f"shard {index}", RunFiles([SampleScore(id=f"q{index}")], info)
 
     with pytest.raises(ShardError, match="pairwise base"):
-        merge([shard(1, "a" * 40), shard(2, "b" * 40)], ["q1", "q2"])
+        merge([shard(1, "a" * 40), shard(2, "b" * 40)], ["q1", "q2"], {})
 
 
 def pairwise_gate(head: list[SampleScore], base_sha: str | None, **judge: object) -> GateResult:

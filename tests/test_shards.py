@@ -124,6 +124,24 @@ def test_a_shard_stopped_by_its_cost_cap_is_refused(repo: Path, four_shards: lis
     assert code == 2 and "stopped at its cost cap (budget-truncated); rerun it before merging" in error
 
 
+def test_a_shard_priced_otherwise_is_refused(repo: Path, four_shards: list[Path]) -> None:
+    """A merged cost prices the shards' summed tokens with today's llm.prices, so each shard must agree."""
+    info = four_shards[3] / "run.json"
+    data = json.loads(info.read_text())
+    used = {"prompt_tokens": 1200, "completion_tokens": 80}
+    data["reliability"].update(tokens_by_model={"synthetic-judge": used}, cost_usd=0.25)
+    info.write_text(json.dumps(data))
+    code, error = merge(repo, *four_shards)
+    assert code == 2 and "its cost ($0.25) is not what today's llm.prices make of its tokens" in error
+    params = repo / "params.yaml"
+    price = "llm: {prices: {synthetic-judge: {prompt_per_mtok: 125, completion_per_mtok: 1250}}}\n"
+    params.write_text(params.read_text() + price)
+    code, error = merge(repo, *four_shards)
+    assert (code, error) == (0, "")
+    merged = json.loads((repo / RESULTS / "run.json").read_text())["reliability"]
+    assert (merged["tokens_by_model"], merged["cost_usd"]) == ({"synthetic-judge": used}, 0.25)
+
+
 def test_shard_and_limit_do_not_combine(repo: Path) -> None:
     write_project(repo, 30)
     done = benchgate(repo, "run", "--shard", "1/2", "--limit", "5")

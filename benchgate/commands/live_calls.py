@@ -12,7 +12,7 @@ from benchgate.config import JudgeSpec, Scenario
 from benchgate.dataset import Sample
 from benchgate.errors import BenchgateError, GitError, InputError, Problem, UsageError
 from benchgate.params_file import Project
-from benchgate.results import Reliability, SampleScore, Truncation
+from benchgate.results import ModelTokens, Reliability, SampleScore, Truncation
 
 if TYPE_CHECKING:
     from benchgate.base_outputs import BaseOutputs
@@ -225,6 +225,8 @@ def live_scores(
         if cache is not None:
             cache.close()
     stats = client.stats
+    used = sorted(stats.tokens_by_model.items())
+    tokens = {m: ModelTokens(prompt_tokens=p, completion_tokens=c) for m, (p, c) in used}
     truncated = None
     if result.stopped and budget is not None:
         reused = sum(result.reused.values()) * plan.judge.samples
@@ -242,7 +244,8 @@ def live_scores(
         prompt_tokens=stats.prompt_tokens,
         completion_tokens=stats.completion_tokens,
         reasks=result.reasks,
-        cost_usd=priced_total(stats.tokens_by_model, settings.prices),
+        tokens_by_model=tokens,
+        cost_usd=priced_total(tokens, settings.prices),
         reused=counts(result.reused, plan.judged),
         truncated=truncated,
     )

@@ -42,7 +42,7 @@ def merge_shards(
             raise UsageError(f"{label}: computed from another version of {spec.dataset} than the work tree's")
     ids = [sample.id for sample in load_dataset(project.path(spec.dataset), None, shown=spec.dataset).samples]
     try:
-        merged = merge(runs, ids)
+        merged = merge(runs, ids, project.params.llm.prices)
     except ShardError as exc:
         raise UsageError(f"cannot merge: {exc}") from None
     directory = out or project.root / project.results_dir(name, mode)

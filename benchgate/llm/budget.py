@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchgate.config import Price
+from benchgate.results import ModelTokens
 
 
 class BudgetExceeded(Exception):
@@ -25,14 +26,17 @@ def cost_usd(price: Price, prompt_tokens: int, completion_tokens: int) -> float:
     return (prompt_tokens * price.prompt_per_mtok + completion_tokens * price.completion_per_mtok) / 1e6
 
 
-def priced_total(tokens: Mapping[str, list[int]], prices: Mapping[str, Price]) -> float | None:
-    """USD for model -> [prompt, completion] tokens, rounded to 4 places; None when no model is priced."""
+def priced_total(tokens: Mapping[str, ModelTokens], prices: Mapping[str, Price]) -> float | None:
+    """USD for model -> tokens, rounded to 4 places; None when no model is priced.
+
+    Models are added in name order, so the float sum does not depend on which call came first.
+    """
     total, priced = 0.0, False
-    for model, (prompt, completion) in tokens.items():
+    for model, used in sorted(tokens.items()):
         price = prices.get(model)
         if price is not None:
             priced = True
-            total += cost_usd(price, prompt, completion)
+            total += cost_usd(price, used.prompt_tokens, used.completion_tokens)
     return round(total, 4) if priced else None
 
 

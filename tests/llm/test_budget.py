@@ -12,7 +12,7 @@ from benchgate.llm.budget import Budget, BudgetExceeded, priced_total
 from benchgate.llm.criterion import criterion_for
 from benchgate.llm.judge import judge_question
 from benchgate.llm.reuse import fingerprint, reusable, settings_digest
-from benchgate.results import SampleScore, ScorerInfo
+from benchgate.results import ModelTokens, SampleScore, ScorerInfo
 
 PRICE = Price(prompt_per_mtok=1_000_000, completion_per_mtok=2_000_000)
 """$1 a prompt token, $2 a completion token: the arithmetic reads in whole dollars."""
@@ -52,8 +52,9 @@ def test_a_failed_call_frees_its_reservation() -> None:
 
 
 def test_costs_need_a_price() -> None:
-    assert priced_total({"m": [1, 1], "unpriced": [5, 5]}, {"m": PRICE}) == 3.0
-    assert priced_total({"unpriced": [5, 5]}, {"m": PRICE}) is None
+    one, five = (ModelTokens(prompt_tokens=n, completion_tokens=n) for n in (1, 5))
+    assert priced_total({"m": one, "unpriced": five}, {"m": PRICE}) == 3.0
+    assert priced_total({"unpriced": five}, {"m": PRICE}) is None
 
 
 class FakeEncoding:
