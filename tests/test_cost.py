@@ -155,3 +155,18 @@ def test_a_cap_without_a_price_is_refused_before_any_call(tmp_path: Path) -> Non
     assert f"llm.prices has none for {JUDGE!r}" in done.stderr
     shown = benchgate(tmp_path, "run", "--mode", "live", "--estimate", env={"LLM_URL": "http://127.0.0.1:9"})
     assert "no price configured" in shown.stdout
+
+
+def test_each_shard_gets_its_share_of_the_cap(tmp_path: Path) -> None:
+    """N shards on N runners each enforce cap / N, so together they never spend more than the cap."""
+    prepare(tmp_path, 40)
+    params = tmp_path / "params.yaml"
+    params.write_text(params.read_text() + PRICES)
+    with FakeOpenAIServer(FakeConfig(seed=1, models=(JUDGE,))) as server:
+        assert live(tmp_path, server.url, "--no-cache").returncode == 0
+        cost = run_info(tmp_path)["reliability"]["cost_usd"]  # type: ignore[index]
+        cap = round(cost / 2, 4)  # the shard's share, a quarter, is less than the shard costs
+        done = live(tmp_path, server.url, "--shard", "1/2", "--max-cost", f"{cap}", "--no-cache")
+        assert done.returncode == 3, done.stdout + done.stderr
+        truncated = run_info(tmp_path, f"{RESULTS}/shards/1-of-2")["reliability"]["truncated"]  # type: ignore[index]
+        assert truncated["cap_usd"] == pytest.approx(cap / 2) and truncated["spent_usd"] <= cap / 2

@@ -12,7 +12,7 @@ from benchgate.config import JudgeSpec, Scenario
 from benchgate.dataset import Sample
 from benchgate.errors import BenchgateError, GitError, InputError, Problem, UsageError
 from benchgate.params_file import Project
-from benchgate.results import ModelTokens, Reliability, SampleScore, Truncation
+from benchgate.results import ModelTokens, Reliability, SampleScore, Shard, Truncation
 
 if TYPE_CHECKING:
     from benchgate.base_outputs import BaseOutputs
@@ -276,6 +276,14 @@ def models(spec: Scenario, plan_metrics: list[str]) -> list[str]:
 def cap(project: Project, options: LiveOptions) -> float | None:
     """The cost cap in force: `--max-cost`, else `llm.max_cost_usd`."""
     return options.max_cost_usd if options.max_cost_usd is not None else project.params.llm.max_cost_usd
+
+
+def per_shard(project: Project, options: LiveOptions, shard: Shard | None) -> LiveOptions:
+    """A shard's options: its share of the cost cap, so N shards together stay within it."""
+    limit = cap(project, options)
+    if shard is None or limit is None:
+        return options
+    return replace(options, max_cost_usd=limit / shard.count)
 
 
 def _budget(project: Project, spec: Scenario, options: LiveOptions) -> Budget | None:

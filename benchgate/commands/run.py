@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from benchgate.commands.live_calls import LiveOptions, endpoint, live_scores, prepare_live
+from benchgate.commands.live_calls import LiveOptions, endpoint, live_scores, per_shard, prepare_live
 from benchgate.commands.pairwise_base import pairwise_base
 from benchgate.config import Scenario
 from benchgate.dataset import Sample, scan_dataset
@@ -120,7 +120,7 @@ def run_scenario(
         judged = judge_with_ground_truth(samples, plan.from_ground_truth)
         judge = GROUND_TRUTH_JUDGE
     elif plan.calls_llm:
-        options = live or LiveOptions()
+        options = per_shard(project, live or LiveOptions(), shard)
         setup = prepare_live(
             project, name, spec, samples, plan=plan, scorers=scorers, options=options, compared=compared
         )
