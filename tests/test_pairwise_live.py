@@ -10,6 +10,7 @@ byte-identical: ties that are never sent.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.conftest import benchgate, commit_all, dvc, git
@@ -152,3 +153,27 @@ def test_dry_run_skips_a_pairwise_metric(repo: Path) -> None:
     info = json.loads((repo / "data/results/support/dry-run/run.json").read_text())
     assert "vs_base" in info["skipped"] and "pairwise_base" not in info
     assert info["scorers"]["vs_base"]["type"] == "pairwise" and info["scorers"]["vs_base"]["needs_llm"]
+
+
+def test_scored_and_pairwise_calls_each_find_the_reply_format_once(repo: Path) -> None:
+    """A server that refuses JSON Schema output costs one refused request per kind of call, not one
+    per concurrent call: scored and pairwise requests carry different schemas, and a server may
+    take one and refuse the other, so each kind finds its own format."""
+    base_commit(repo)
+    params = repo / "params.yaml"
+    params.write_text(
+        params.read_text().replace("    metrics:\n", "    metrics:\n      helpful: {pass: 0.5, warn: 0.4}\n")
+    )
+    write_dataset(repo, worse=WORSE)
+    commit_all(repo, "head: a judged metric beside the pairwise one")
+    config = FakeConfig(models=("judge-model",), reject_json_schema=True)
+    with FakeOpenAIServer(config, responder=make_pairwise_responder(MARKER)) as server:
+        env = {"LLM_URL": server.url}
+        estimate = benchgate(repo, "run", "--mode", "live", "--estimate", "--no-cache", env=env)
+        planned = re.search(r"([\d,]+) calls: ", estimate.stdout)
+        assert planned is not None, estimate.stdout + estimate.stderr
+        done = benchgate(repo, "run", "--mode", "live", "--no-cache", env=env)
+        assert done.returncode == 0, done.stderr
+        sent = int(server.stats()["total_requests"])
+    assert int(planned[1].replace(",", "")) == N + 2 * WORSE
+    assert sent == N + 2 * WORSE + 2, "one refused request per kind of call"
