@@ -10,6 +10,7 @@ from typing import Literal
 
 from benchgate import dvc, git, policy, reproduce
 from benchgate.baseline import BaseHints, Baseline, find_baseline
+from benchgate.collection import batch_step
 from benchgate.config import GatePolicy, Governance, Scenario
 from benchgate.dataset import find_outputs, load_dataset
 from benchgate.errors import InputError, Problem, UsageError
@@ -57,6 +58,7 @@ class GateOutcome:
     junit_path: Path | None = None
 
 
+@batch_step
 def gate_scenario(
     params: Path,
     scenario: str | None,

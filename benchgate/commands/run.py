@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from benchgate.collection import paused
 from benchgate.commands.live_calls import LiveOptions, endpoint, live_scores, per_shard, prepare_live
 from benchgate.commands.pairwise_base import pairwise_base
 from benchgate.config import Scenario
@@ -97,16 +98,17 @@ def run_scenario(
         # Only the ratings are read: each sample is judged as its line is read and not kept,
         # so a dry-run of 1M samples never holds the dataset (docs/benchmarks.md).
         rated = plan.from_ground_truth
-        judged = chosen_samples(
-            project,
-            spec,
-            scorers,
-            mode,
-            lambda sample: judge_sample(sample, rated),
-            limit=limit,
-            shard=shard,
-            allow_missing=allow_missing,
-        )
+        with paused():
+            judged = chosen_samples(
+                project,
+                spec,
+                scorers,
+                mode,
+                lambda sample: judge_sample(sample, rated),
+                limit=limit,
+                shard=shard,
+                allow_missing=allow_missing,
+            )
     else:
         samples = select_samples(
             project, spec, scorers, mode, limit=limit, shard=shard, allow_missing=allow_missing
@@ -127,7 +129,8 @@ def run_scenario(
         judged, reliability = live_scores(project, spec, samples, options, setup)
         judge = spec.judge.model if spec.judge and (plan.by_llm_judge or plan.pairwise) else "none"
     scores = _with_offline_scores(spec, plan, samples, judged)
-    summaries = summarise(scores, spec, name, plan.skipped)
+    with paused():  # no call is in flight any more: a batch step (benchgate/collection.py)
+        summaries = summarise(scores, spec, name, plan.skipped)
     info = RunInfo(
         scenario=name,
         mode=mode,
@@ -148,7 +151,8 @@ def run_scenario(
     directory = out or project.root / project.results_dir(name, mode)
     if out is None and shard is not None:
         directory = directory / "shards" / f"{shard.index}-of-{shard.count}"
-    write_run(directory, scores, summaries, info)
+    with paused():
+        write_run(directory, scores, summaries, info)
     if reliability.truncated is not None:
         raise BudgetStop(reliability.truncated, directory)
     return RunOutcome(name, mode, directory, len(scores), summaries, reliability, plan.skipped)

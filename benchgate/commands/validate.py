@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchgate import dvc
+from benchgate.collection import batch_step
 from benchgate.config import Scenario
 from benchgate.dataset import SampleCheck, read_dataset
 from benchgate.errors import Problem
@@ -23,6 +24,7 @@ class Validation:
     problems: list[Problem]
 
 
+@batch_step
 def validate(paths: list[Path], *, complete: bool = True, only: list[str] | None = None) -> Validation:
     """Check params files (and their datasets) and loose datasets, collecting every problem.
 
