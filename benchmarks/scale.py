@@ -68,8 +68,9 @@ def main(sizes: list[int], *, scored: bool = False) -> None:
             root = Path(temp)
             # In a child process: a forked child's peak RSS counts the parent's pages, so a parent
             # that had built 1M samples itself would report its own size for every step.
-            made = f"from pathlib import Path; from benchmarks.scale import prepare; prepare(Path({temp!r}), {n}, scored={scored})"
-            subprocess.run([sys.executable, "-c", made], check=True)
+            made = f"prepare(Path({temp!r}), {n}, scored={scored})"
+            imports = "from pathlib import Path; from benchmarks.scale import prepare"
+            subprocess.run([sys.executable, "-c", f"{imports}; {made}"], check=True)
             name = "scored" if scored else "synthetic"
             size = (root / f"data/scenarios/{name}/dataset.jsonl").stat().st_size / 2**20
             total, cpu_total, peak = 0.0, 0.0, 0.0
