@@ -108,8 +108,9 @@ class FieldSets:
 
     pydantic keeps a set per record (216 bytes, 728 from five fields on); records read from one
     file give the same fields, and a frozen record never adds to its set, so they can share it:
-    at 1M samples that is ~0.7 GB of a dataset and ~0.2 GB of each scores.jsonl read. Dict
-    fields left out of a line (their default, empty) share one empty dict the same way.
+    at 1M held samples that is ~0.7 GB of a dataset. Dict fields left out of a line (their
+    default, empty) share one empty dict the same way. (scores.jsonl is read as columns instead:
+    `score_lines`.)
     """
 
     def __init__(self) -> None:

@@ -19,7 +19,7 @@ from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
+from pydantic import ConfigDict, TypeAdapter, with_config
 from typing_extensions import NotRequired, TypedDict
 
 from benchgate.config import LATENCY_METRIC
@@ -94,14 +94,14 @@ class ScoreLines(Sequence[SampleScore]):
 
     @classmethod
     def parse(cls, raw: bytes) -> ScoreLines:
-        """scores.jsonl's bytes; ValueError (or pydantic's ValidationError) when some line is not valid."""
+        """scores.jsonl's bytes; pydantic's ValidationError when some line is not a score record."""
         parts = raw.split(b"\n")
         kept = [number for number, part in enumerate(parts) if part.strip()]
         lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
         starts = np.cumsum(lengths + 1) - lengths - 1
         rows = np.array(kept, dtype=np.int64)
         ids: list[str] = []
-        pieces: dict[str, dict[int, Floats]] = {}
+        batches: list[tuple[int, dict[str, Floats]]] = []  # (lines, metric -> column) per batch
         latency: list[Floats] = []
         detailed: dict[int, SampleScore] = {}
         for first in range(0, len(kept), BATCH):
@@ -109,19 +109,14 @@ class ScoreLines(Sequence[SampleScore]):
             values = _BATCH_OF_LINES.validate_json(b"[" + b",".join(batch) + b"]")
             ids += map(_ID, values)
             scores = [value.get("scores") or _NONE for value in values]
-            for name, column in _columns(scores, sorted(set().union(*scores, pieces))).items():
-                pieces.setdefault(name, {})[first] = column
+            batches.append((len(values), _columns(scores, sorted(set().union(*scores)))))
             latency.append(_floats([value.get("latency_s") for value in values]))
             for offset in [at for at, value in enumerate(values) if not value.keys() <= _PLAIN]:
                 detailed[first + offset] = SampleScore.model_validate_json(batch[offset])
+        names = sorted(set().union(*(found for _, found in batches)))
         columns = {
-            name: np.concatenate(
-                [
-                    found.get(first, np.full(min(BATCH, len(kept) - first), math.nan))
-                    for first in range(0, len(kept), BATCH)
-                ]
-            )
-            for name, found in pieces.items()
+            name: np.concatenate([found.get(name, np.full(size, math.nan)) for size, found in batches])
+            for name in names
         }
         lines = _Lines(raw, starts[rows], starts[rows] + lengths[rows], detailed)
         return cls(ids, columns, np.concatenate(latency) if latency else _floats([]), lines)
@@ -197,6 +192,3 @@ def _columns(scores: list[dict[str, float]], names: list[str]) -> dict[str, Floa
 def _floats(values: list[float | None]) -> Floats:
     """A float column; numpy reads None as NaN."""
     return np.array(values, dtype=np.float64).reshape(len(values))
-
-
-__all__ = ["ScoreLines", "ValidationError"]

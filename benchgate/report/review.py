@@ -92,23 +92,15 @@ def build_rows(
     unscored = {row for row, score in now.detailed().items() if score.unscored}
     # Only these rows can have a tag: moved scores, an unscored metric, an output that may have
     # changed, or an id the base lacks. At 1M samples most rows are none of these.
-    maybe = sorted(
-        moved.keys()
-        | unscored
-        | {row for row, i in enumerate(now.ids) if paired[row] < 0 or i not in outputs.same}
-        if then is not None
-        else moved.keys() | unscored
-    )
+    maybe = moved.keys() | unscored
+    if then is not None:
+        maybe |= {row for row, i in enumerate(now.ids) if paired[row] < 0 or i not in outputs.same}
     has_base = then is not None
-    tagged = {
-        row: tags
-        for row in maybe
-        if (
-            tags := _tags(
-                now.ids[row], int(paired[row]), has_base, (moved.get(row), row in unscored), outputs
-            )
-        )
-    }
+    tagged = {}
+    for row in sorted(maybe):
+        scored = (moved.get(row), row in unscored)
+        if tags := _tags(now.ids[row], int(paired[row]), has_base, scored, outputs):
+            tagged[row] = tags
     head_ids = set(now.ids)
     removed = [] if then is None else [row for row, i in enumerate(then.ids) if i not in head_ids]
     total = len(now) + len(removed)
